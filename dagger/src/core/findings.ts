@@ -8,6 +8,21 @@ export type Severity = (typeof SEVERITIES)[number];
 export const CONFIDENCES = ["UNDEFINED", "LOW", "MEDIUM", "HIGH"] as const;
 export type Confidence = (typeof CONFIDENCES)[number];
 
+/** Rank on the ordered scale: UNKNOWN 0 … CRITICAL 4. */
+export function severityRank(severity: Severity): number {
+  return SEVERITIES.indexOf(severity);
+}
+
+/** True when `severity` is at or above `threshold`. */
+export function severityAtLeast(severity: Severity, threshold: Severity): boolean {
+  return severityRank(severity) >= severityRank(threshold);
+}
+
+/** True when `confidence` is at or above `threshold` (a finding without confidence never meets one). */
+export function confidenceAtLeast(confidence: Confidence | undefined, threshold: Confidence): boolean {
+  return confidence !== undefined && CONFIDENCES.indexOf(confidence) >= CONFIDENCES.indexOf(threshold);
+}
+
 /** Which policy stage judges a finding. */
 export type Stage = "sast" | "image";
 export type ToolName = "bandit" | "trivy";
@@ -26,6 +41,8 @@ export interface PackageLocation {
   /** Source package for OS packages (e.g. "zlib"). */
   sourceName?: string;
   installedVersion: string;
+  /** Where a language package was found in the image (Trivy PkgPath), when the scanner says. */
+  path?: string;
   fixedVersion?: string;
   /** Trivy's status: fixed, affected, will_not_fix, … */
   status?: string;

@@ -1,0 +1,184 @@
+import type { Log, ReportingDescriptor, Result, Run, Location } from "sarif";
+import { severityRank, type Severity, type ToolName } from "../findings.js";
+import type { JudgedFinding, Verdict } from "../gate.js";
+
+export const SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json";
+
+/** GitHub code scanning reads `security-severity` (0–10) on rules: >9 critical, ≥7 high, ≥4 medium, >0 low. */
+export const SECURITY_SEVERITY: Record<Severity, string> = {
+  CRITICAL: "9.5",
+  HIGH: "8.0",
+  MEDIUM: "5.5",
+  LOW: "2.0",
+  UNKNOWN: "0.0",
+};
+
+export function levelOf(severity: Severity): Result.level {
+  return severity === "CRITICAL" || severity === "HIGH" ? "error" : severity === "MEDIUM" ? "warning" : "note";
+}
+
+const DRIVERS: Record<ToolName, { name: string; informationUri: string }> = {
+  bandit: { name: "Bandit", informationUri: "https://bandit.readthedocs.io/" },
+  trivy: { name: "Trivy", informationUri: "https://trivy.dev/" },
+};
+
+export interface SarifOptions {
+  /**
+   * Where image findings are anchored. The core cannot know the Dockerfile's path, and GitHub code
+   * scanning rejects results without a physical location, so image findings point at line 1 of this file.
+   */
+  imageLocation?: string;
+}
+
+/** `CWE-605` -> `external/cwe/cwe-605`, the tag GitHub code scanning turns into a CWE link. */
+export function cweTag(cwe: string): string | undefined {
+  const match = /^CWE-(\d+)$/i.exec(cwe);
+  return match ? `external/cwe/cwe-${match[1]}` : undefined;
+}
+
+function ruleFor(f: JudgedFinding, severity: Severity): ReportingDescriptor {
+  const helpUri = f.links[0];
+  const tags = ["security", ...f.cwe.map(cweTag).filter((t): t is string => !!t)];
+  const helpText = `${f.title}${helpUri ? ` — ${helpUri}` : ""}`;
+  return {
+    id: f.ruleId,
+    name: f.tool === "bandit" ? f.title : f.ruleId,
+    shortDescription: { text: f.tool === "bandit" ? `${f.ruleId} ${f.title}` : f.title },
+    ...(helpUri ? { helpUri } : {}),
+    help: { text: helpText, markdown: helpUri ? `[${f.ruleId}](${helpUri}): ${f.title}` : `${f.ruleId}: ${f.title}` },
+    defaultConfiguration: { level: levelOf(severity) },
+    properties: {
+      tags,
+      "security-severity": SECURITY_SEVERITY[severity],
+      ...(f.tool === "bandit" ? { precision: precisionOf(f) } : {}),
+    },
+  };
+}
+
+function precisionOf(f: JudgedFinding): string {
+  switch (f.confidence) {
+    case "HIGH":
+      return "high";
+    case "MEDIUM":
+      return "medium";
+    case "LOW":
+      return "low";
+    default:
+      return "medium";
+  }
+}
+
+function locationOf(f: JudgedFinding, opts: SarifOptions): Location {
+  if (f.location) {
+    return {
+      physicalLocation: {
+        artifactLocation: { uri: encodeURI(f.location.path), uriBaseId: "%SRCROOT%" },
+        region: {
+          startLine: Math.max(1, f.location.line),
+          ...(f.location.endLine ? { endLine: f.location.endLine } : {}),
+          ...(f.location.column ? { startColumn: f.location.column } : {}),
+        },
+      },
+    };
+  }
+  const pkg = f.package!;
+  return {
+    physicalLocation: {
+      artifactLocation: { uri: encodeURI(opts.imageLocation ?? "Dockerfile"), uriBaseId: "%SRCROOT%" },
+      region: { startLine: 1 },
+    },
+    logicalLocations: [
+      {
+        name: pkg.name,
+        fullyQualifiedName: `${pkg.target}/${pkg.path ? `${pkg.path}/` : ""}${pkg.name}@${pkg.installedVersion}`,
+        kind: "package",
+      },
+    ],
+  };
+}
+
+function messageOf(f: JudgedFinding): string {
+  if (f.package) {
+    const p = f.package;
+    const fix = p.fixedVersion ? `fixed in ${p.fixedVersion}` : `no fixed version${p.status ? ` (${p.status})` : ""}`;
+    return `${f.ruleId} (${f.severity}) in ${p.name} ${p.installedVersion}${p.sourceName ? ` (source ${p.sourceName})` : ""}, ${fix}; target ${p.target}: ${f.title}`;
+  }
+  return `${f.ruleId} (${f.severity}, confidence ${f.confidence ?? "UNDEFINED"}): ${f.message}`;
+}
+
+function resultOf(f: JudgedFinding, ruleIndex: number, opts: SarifOptions): Result {
+  return {
+    ruleId: f.ruleId,
+    ruleIndex,
+    level: levelOf(f.severity),
+    message: { text: messageOf(f) },
+    locations: [locationOf(f, opts)],
+    partialFingerprints: { "portcullis/v1": f.fingerprint },
+    ...(f.waivedBy
+      ? {
+          suppressions: [
+            {
+              kind: "external",
+              status: "accepted",
+              justification: `${f.waivedBy.reason} (owner ${f.waivedBy.owner}, expires ${f.waivedBy.expires}, ${f.waivedBy.source})`,
+            },
+          ],
+        }
+      : {}),
+    properties: {
+      "security-severity": SECURITY_SEVERITY[f.severity],
+      severity: f.severity,
+      disposition: f.disposition,
+      ...(f.confidence ? { confidence: f.confidence } : {}),
+      ...(f.package
+        ? {
+            package: f.package.name,
+            installedVersion: f.package.installedVersion,
+            ...(f.package.fixedVersion ? { fixedVersion: f.package.fixedVersion } : {}),
+            target: f.package.target,
+          }
+        : {}),
+    },
+  };
+}
+
+function runFor(tool: ToolName, verdict: Verdict, opts: SarifOptions): Run {
+  const summaries = verdict.tools.filter((t) => t.tool === tool);
+  const findings = verdict.findings.filter((f) => f.tool === tool);
+  // A rule's severity is the worst among its results (one CVE can hit several packages).
+  const worst = new Map<string, JudgedFinding>();
+  for (const f of findings) {
+    const seen = worst.get(f.ruleId);
+    if (!seen || severityRank(f.severity) > severityRank(seen.severity)) worst.set(f.ruleId, f);
+  }
+  const ruleIds = [...worst.keys()].sort();
+  const indexOf = new Map(ruleIds.map((id, i) => [id, i]));
+  const errors = summaries.flatMap((s) => s.errors);
+  const version = summaries.find((s) => s.version)?.version;
+  return {
+    tool: {
+      driver: {
+        ...DRIVERS[tool],
+        ...(version ? { version } : {}),
+        rules: ruleIds.map((id) => ruleFor(worst.get(id)!, worst.get(id)!.severity)),
+      },
+    },
+    invocations: [
+      {
+        executionSuccessful: errors.length === 0,
+        ...(errors.length > 0
+          ? { toolExecutionNotifications: errors.map((text) => ({ level: "error" as const, message: { text } })) }
+          : {}),
+      },
+    ],
+    results: findings.map((f) => resultOf(f, indexOf.get(f.ruleId)!, opts)),
+    properties: { stage: summaries[0]?.stage ?? (tool === "bandit" ? "sast" : "image") },
+  };
+}
+
+/** One SARIF 2.1.0 log, one run per tool that took part. */
+export function renderSarif(verdict: Verdict, opts: SarifOptions = {}): string {
+  const tools = [...new Set(verdict.tools.map((t) => t.tool))].sort();
+  const log: Log = { $schema: SARIF_SCHEMA_URI, version: "2.1.0", runs: tools.map((tool) => runFor(tool, verdict, opts)) };
+  return `${JSON.stringify(log, null, 2)}\n`;
+}

@@ -1,0 +1,56 @@
+import { z } from "zod";
+import { SchemaValidationError } from "./errors.js";
+
+/** Reports larger than this are refused before parsing: no real Bandit or Trivy report comes near it. */
+export const MAX_REPORT_BYTES = 100 * 1024 * 1024;
+
+/** Flattens zod's multi-line pretty error into one line ("✖ msg → at a.b; ✖ …"). */
+export function oneLine(error: z.ZodError): string {
+  return z
+    .prettifyError(error)
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0)
+    .join(" ")
+    .replace(/ ✖ /g, "; ✖ ");
+}
+
+/** Validates data against a schema; the error names the file and the exact field that is wrong. */
+export function validate<S extends z.ZodType>(
+  schema: S,
+  data: unknown,
+  opts: { filePath: string; what?: string },
+): z.output<S> {
+  const result = schema.safeParse(data);
+  if (!result.success) {
+    const what = opts.what ? `not a valid ${opts.what}: ` : "";
+    throw new SchemaValidationError(`${opts.filePath}: ${what}${oneLine(result.error)}`, opts.filePath, {
+      cause: result.error,
+    });
+  }
+  return result.data;
+}
+
+/** Parses JSON text with a one-line error for empty, oversized or truncated input. */
+export function parseJsonText(text: string, opts: { filePath: string; what: string }): unknown {
+  if (text.length > MAX_REPORT_BYTES) {
+    const mb = (text.length / 1024 / 1024).toFixed(1);
+    throw new SchemaValidationError(
+      `${opts.filePath}: ${opts.what} is ${mb} MB, over the ${MAX_REPORT_BYTES / 1024 / 1024} MB limit`,
+      opts.filePath,
+    );
+  }
+  if (text.trim().length === 0) {
+    throw new SchemaValidationError(`${opts.filePath}: empty file, expected a ${opts.what}`, opts.filePath);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    throw new SchemaValidationError(
+      `${opts.filePath}: not JSON (truncated or corrupt ${opts.what}?): ${reason}`,
+      opts.filePath,
+      { cause },
+    );
+  }
+}
