@@ -1,0 +1,87 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+// The sample service and its vulnerable variants: each variant must stay app/ + exactly one patch.
+const root = resolve(import.meta.dirname, "../..");
+const appDir = join(root, "app");
+const fixturesDir = join(root, "test/fixtures/apps");
+const VARIANTS = ["literal-bind", "vulnerable-deps", "unpatched-base", "single-stage", "failing-test"] as const;
+const IGNORED = new Set(["__pycache__", ".pytest_cache", ".venv"]);
+
+function listFiles(dir: string): string[] {
+  const files: string[] = [];
+  const walk = (current: string): void => {
+    for (const entry of readdirSync(current, { withFileTypes: true })) {
+      if (IGNORED.has(entry.name) || entry.name.endsWith(".pyc")) continue;
+      const path = join(current, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else files.push(relative(dir, path));
+    }
+  };
+  walk(dir);
+  return files.sort();
+}
+
+const read = (...parts: string[]): string => readFileSync(join(...parts), "utf8");
+const changedFiles = (a: string, b: string): string[] =>
+  [...new Set([...listFiles(a), ...listFiles(b)])].filter((file) => {
+    try {
+      return read(a, file) !== read(b, file);
+    } catch {
+      return true; // present on one side only
+    }
+  }).sort();
+
+describe("test/fixtures/apps variants", () => {
+  let regenerated: string;
+  beforeAll(() => {
+    regenerated = mkdtempSync(join(tmpdir(), "portcullis-apps-"));
+    execFileSync(join(fixturesDir, "regen.sh"), ["--out", regenerated], { stdio: "pipe" });
+  });
+  afterAll(() => rmSync(regenerated, { recursive: true, force: true }));
+
+  it.each(VARIANTS)("%s is exactly app/ plus its patch (run test/fixtures/apps/regen.sh after changing app/)", (variant) => {
+    expect(changedFiles(join(regenerated, variant), join(fixturesDir, variant))).toEqual([]);
+  });
+
+  it.each([
+    ["literal-bind", ["advisory_api/config.py", "tests/test_config.py"]],
+    ["vulnerable-deps", ["requirements.in", "requirements.txt"]],
+    ["unpatched-base", ["Dockerfile"]],
+    ["single-stage", ["Dockerfile"]],
+    ["failing-test", ["tests/test_server.py"]],
+  ] as const)("%s changes only %j", (variant, files) => {
+    expect(changedFiles(appDir, join(fixturesDir, variant))).toEqual([...files]);
+  });
+
+  it("literal-bind binds every interface with a literal, app/ never does", () => {
+    const literal = /["']0\.0\.0\.0["']/;
+    expect(read(fixturesDir, "literal-bind/advisory_api/config.py").split("\n")[9]).toBe('DEFAULT_HOST = "0.0.0.0"');
+    const offenders = listFiles(appDir).filter((f) => f.endsWith(".py") && literal.test(read(appDir, f)));
+    expect(offenders).toEqual([]);
+    expect(read(appDir, "advisory_api/config.py")).toContain('DEFAULT_HOST = "127.0.0.1"');
+  });
+
+  it("vulnerable-deps pins the vulnerable releases with hashes", () => {
+    const lock = read(fixturesDir, "vulnerable-deps/requirements.txt");
+    for (const pin of ["pyyaml==5.3.1", "requests==2.19.1", "urllib3==1.23"]) {
+      expect(lock).toMatch(new RegExp(`^${pin.replace(/\./g, "\\.")} \\\\\\n {4}--hash=sha256:[0-9a-f]{64}`, "m"));
+    }
+    expect(read(appDir, "requirements.txt")).not.toMatch(/pyyaml|requests/i);
+  });
+
+  it("the patching layer is in app/ and missing from unpatched-base", () => {
+    const upgrade = "apt-get update && apt-get upgrade -y && rm -rf /var/lib/apt/lists/*";
+    expect(read(appDir, "Dockerfile")).toContain(upgrade);
+    expect(read(fixturesDir, "unpatched-base/Dockerfile")).not.toContain("apt-get upgrade");
+  });
+
+  it("app/ is multi-stage and single-stage is not", () => {
+    const froms = (text: string) => text.split("\n").filter((line) => /^FROM\s/i.test(line));
+    expect(froms(read(appDir, "Dockerfile"))).toEqual(["FROM python:3.11-slim AS builder", "FROM python:3.11-slim AS runtime"]);
+    expect(froms(read(fixturesDir, "single-stage/Dockerfile"))).toEqual(["FROM python:3.11-slim"]);
+  });
+});
