@@ -17,6 +17,13 @@ export function buildCli(argv: string[]): Argv {
     .strict()
     .recommendCommands()
     .epilogue("Exit codes: 0 pass · 1 fail (a blocking finding) · 2 error (bad input, tool crash, stale database).")
+    // A usage mistake is an error (exit 2), never to be confused with a failing gate (exit 1).
+    .fail((message, error, cli) => {
+      if (error && !message) throw error;
+      cli.showHelp();
+      process.stderr.write(`\n${message ?? error?.message}\n`);
+      process.exitCode = 2;
+    })
     .help()
     .alias("h", "help")
     .version(false)
