@@ -152,7 +152,7 @@ export function parsePolicy(yamlText: string, opts: { filePath: string; now?: Da
     }
     const line = lineOf(doc, counter, issue.path);
     const missing = valueAt(data, issue.path) === undefined;
-    const problem = missing && issue.code === "invalid_type" ? "is required" : issue.message;
+    const problem = missing ? "is required" : issue.message;
     fail(filePath, line, formatPath(issue.path), `${problem}${more}`, parsed.error);
   }
   const raw = parsed.data;

@@ -1,0 +1,116 @@
+import { describe, expect, it } from "vitest";
+import {
+  evaluate,
+  parseBandit,
+  parsePolicy,
+  renderSarif,
+  toolFailure,
+  cweTag,
+  levelOf,
+  type Verdict,
+} from "../../dagger/src/core/index.js";
+import { fixture } from "./fixtures.js";
+import { expectValidSarif, validateSarif } from "./sarif-schema.js";
+
+const NOW = new Date("2026-11-28T12:00:00Z");
+
+function b104Verdict(policyYaml = "version: 1\n"): Verdict {
+  const run = parseBandit(fixture("bandit/bandit-b104.json"), { filePath: "bandit.json" });
+  return evaluate({ runs: [run], policy: parsePolicy(policyYaml, { filePath: "p.yaml" }), now: NOW });
+}
+
+describe("SARIF report (Bandit)", () => {
+  it("validates against the SARIF 2.1.0 schema", () => {
+    expectValidSarif(renderSarif(b104Verdict()));
+  });
+
+  it("the schema check can fail: a result without a message is refused", () => {
+    const log = JSON.parse(renderSarif(b104Verdict()));
+    delete log.runs[0].results[0].message;
+    expect(validateSarif(log)).toBe(false);
+  });
+
+  it("has one run per tool, rules with help URIs, CWE tags and security-severity", () => {
+    const log = expectValidSarif(renderSarif(b104Verdict()));
+    expect(log.runs).toHaveLength(1);
+    const run = log.runs[0]!;
+    expect(run.tool.driver).toMatchObject({ name: "Bandit", version: "1.9.4" });
+    const rule = run.tool.driver.rules!.find((r) => r.id === "B104")!;
+    expect(rule).toEqual({
+      id: "B104",
+      name: "hardcoded_bind_all_interfaces",
+      shortDescription: { text: "B104 hardcoded_bind_all_interfaces" },
+      helpUri: "https://bandit.readthedocs.io/en/1.9.4/plugins/b104_hardcoded_bind_all_interfaces.html",
+      help: {
+        text: "hardcoded_bind_all_interfaces — https://bandit.readthedocs.io/en/1.9.4/plugins/b104_hardcoded_bind_all_interfaces.html",
+        markdown:
+          "[B104](https://bandit.readthedocs.io/en/1.9.4/plugins/b104_hardcoded_bind_all_interfaces.html): hardcoded_bind_all_interfaces",
+      },
+      defaultConfiguration: { level: "warning" },
+      properties: { tags: ["security", "external/cwe/cwe-605"], "security-severity": "5.5", precision: "medium" },
+    });
+  });
+
+  it("puts Bandit findings at file:line relative to the source root, with partial fingerprints", () => {
+    const verdict = b104Verdict();
+    const log = expectValidSarif(renderSarif(verdict));
+    const result = log.runs[0]!.results!.find((r) => r.ruleId === "B104")!;
+    expect(result.level).toBe("warning");
+    expect(result.locations![0]!.physicalLocation).toEqual({
+      artifactLocation: { uri: "app/server.py", uriBaseId: "%SRCROOT%" },
+      region: { startLine: 7, startColumn: 16 },
+    });
+    expect(result.partialFingerprints).toEqual({ "portcullis/v1": verdict.blocking[0]!.fingerprint });
+    expect(result.properties).toMatchObject({ "security-severity": "5.5", disposition: "blocking" });
+    expect(log.runs[0]!.tool.driver.rules![result.ruleIndex!]!.id).toBe("B104");
+  });
+
+  it("marks waived findings as suppressed with the justification", () => {
+    const policy = `version: 1
+waivers:
+  - id: B104
+    reason: dev server only, behind the proxy
+    owner: team-a
+    expires: 2026-12-31
+`;
+    const log = expectValidSarif(renderSarif(b104Verdict(policy)));
+    const result = log.runs[0]!.results!.find((r) => r.ruleId === "B104")!;
+    expect(result.suppressions).toEqual([
+      {
+        kind: "external",
+        status: "accepted",
+        justification: "dev server only, behind the proxy (owner team-a, expires 2026-12-31, p.yaml:3)",
+      },
+    ]);
+    expect(log.runs[0]!.results!.filter((r) => r.suppressions)).toHaveLength(1);
+  });
+
+  it("records a tool that failed as an unsuccessful invocation", () => {
+    const verdict = evaluate({
+      runs: [toolFailure("trivy", "trivy exited 2")],
+      policy: parsePolicy("version: 1\n", { filePath: "p.yaml" }),
+      now: NOW,
+    });
+    const log = expectValidSarif(renderSarif(verdict));
+    expect(log.runs[0]!.invocations).toEqual([
+      { executionSuccessful: false, toolExecutionNotifications: [{ level: "error", message: { text: "trivy exited 2" } }] },
+    ]);
+    expect(log.runs[0]!.results).toEqual([]);
+  });
+});
+
+describe("SARIF helpers", () => {
+  it("maps severities to levels", () => {
+    expect(["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"].map((s) => levelOf(s as never))).toEqual([
+      "error",
+      "error",
+      "warning",
+      "note",
+      "note",
+    ]);
+  });
+  it("writes CWE tags as GitHub reads them", () => {
+    expect(cweTag("CWE-605")).toBe("external/cwe/cwe-605");
+    expect(cweTag("NVD-CWE-noinfo")).toBeUndefined();
+  });
+});
