@@ -47,5 +47,6 @@ if [[ "${1:-}" == "--install-only" ]]; then
   echo "shellcheck=$shellcheck_bin"
   exit 0
 fi
-cd "$(dirname "$0")/.."
+# With no files, lint this repository's workflows (actionlint finds .github/workflows from the cwd).
+[[ $# -gt 0 ]] || cd "$(dirname "$0")/.."
 exec "$actionlint_bin" -shellcheck "$shellcheck_bin" "$@"
