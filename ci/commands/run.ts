@@ -61,8 +61,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option("quiet", { type: "boolean", default: false, describe: "Do not print the Markdown summary on stdout" })
       .example("$0 run --source app --policy policies/default.yaml --out reports/", "gate the sample app")
       .example(
-        "$0 lab exec -- $0 run --source app --db-repository 127.0.0.1:5000/trivy-db --publish 127.0.0.1:5000/portcullis/app:latest --username "$PORTCULLIS_LAB_REGISTRY_USER" --password-env PORTCULLIS_LAB_REGISTRY_PASSWORD",
-        "on the lab: gate, then publish by digest",
+        "$0 lab exec -- $0 run --source app --out reports/ --db-repository 127.0.0.1:5000/trivy-db --db-username \"$PORTCULLIS_LAB_REGISTRY_USER\" --db-password-env PORTCULLIS_LAB_REGISTRY_PASSWORD --publish 127.0.0.1:5000/portcullis/app:latest --username \"$PORTCULLIS_LAB_REGISTRY_USER\" --password-env PORTCULLIS_LAB_REGISTRY_PASSWORD",
+        "on the lab (after eval \"$(portcullis lab env)\"): gate with the lab's DB mirror, then publish by digest",
       ) as unknown as Argv<RunArgs>,
   handler: async (argv: ArgumentsCamelCase<RunArgs>) => {
     process.exitCode = await runPipeline(argv);

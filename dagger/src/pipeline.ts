@@ -123,6 +123,7 @@ export class PipelineRun {
   @func()
   scan(): ImageScan {
     return scanWithTrivy(this.image(), {
+      scanDate: parseNow(this.now).toISOString().slice(0, 10),
       dbRepository: this.dbRepository,
       dbUsername: this.dbUsername,
       dbPassword: this.dbPassword,

@@ -25,6 +25,8 @@ const METADATA_PATH = `${OUT_DIR}/metadata.json`;
 
 /** What a Trivy scan needs besides the image; kept as Dagger types so it survives between module calls. */
 export interface TrivyOptions {
+  /** The day the scan is for (YYYY-MM-DD): part of the cache key, so a cached scan is at most a day old. */
+  scanDate?: string;
   dbRepository?: string;
   dbUsername?: string;
   dbPassword?: Secret;
@@ -49,6 +51,8 @@ export function runTrivy(image: Container, format: "json" | "cyclonedx", opts: T
     .withEnvVariable("TRIVY_CACHE_DIR", CACHE_DIR)
     .withMountedCache(CACHE_DIR, dag.cacheVolume(trivyDbCacheKey(opts.dbRepository)))
     .withMountedFile(IMAGE_TARBALL, image.asTarball())
+    // A cache volume is not part of the engine's cache key: without the date a cached scan would hide newer CVEs.
+    .withEnvVariable("PORTCULLIS_SCAN_DATE", opts.scanDate ?? new Date().toISOString().slice(0, 10))
     .withDirectory(OUT_DIR, dag.directory());
   if (opts.dbUsername) container = container.withEnvVariable("TRIVY_USERNAME", opts.dbUsername);
   if (opts.dbPassword) container = container.withSecretVariable("TRIVY_PASSWORD", opts.dbPassword);
