@@ -15,8 +15,11 @@ export { SastRun } from "./sast.js";
 export { ImageScan } from "./scan.js";
 export { PipelineRun } from "./pipeline.js";
 
-/** Entries never sent to the engine with a source directory: VCS data, dependencies, caches and our own outputs. */
-const SOURCE_IGNORE = [".git", "**/node_modules", "**/__pycache__", "**/.venv", "**/.pytest_cache", "reports", "out"];
+/**
+ * Entries never sent to the engine with a source directory: VCS data, dependencies, caches and our
+ * own outputs. Exported so client mode (`portcullis run`) sends the same tree as `dagger call`.
+ */
+export const SOURCE_IGNORE = [".git", "**/node_modules", "**/__pycache__", "**/.venv", "**/.pytest_cache", "reports", "out"];
 
 /**
  * A security gate as code: SAST with Bandit, a multi-stage Docker build, a Trivy image scan,
@@ -35,7 +38,7 @@ export class Portcullis {
    */
   @func()
   lintSast(
-    @argument({ defaultPath: "/", ignore: [".git", "**/node_modules", "**/__pycache__", "**/.venv", "**/.pytest_cache", "reports", "out"] })
+    @argument({ defaultPath: "/", ignore: SOURCE_IGNORE })
     source: Directory,
     config?: File,
     banditImage?: Container,
@@ -55,7 +58,7 @@ export class Portcullis {
    */
   @func()
   buildMultiStage(
-    @argument({ defaultPath: "/", ignore: [".git", "**/node_modules", "**/__pycache__", "**/.venv", "**/.pytest_cache", "reports", "out"] })
+    @argument({ defaultPath: "/", ignore: SOURCE_IGNORE })
     source: Directory,
     dockerfile = "Dockerfile",
     target?: string,
@@ -149,7 +152,7 @@ export class Portcullis {
    */
   @func()
   pipeline(
-    @argument({ defaultPath: "/", ignore: [".git", "**/node_modules", "**/__pycache__", "**/.venv", "**/.pytest_cache", "reports", "out"] })
+    @argument({ defaultPath: "/", ignore: SOURCE_IGNORE })
     source: Directory,
     policy?: File,
     dockerfile = "Dockerfile",
@@ -183,8 +186,6 @@ export class Portcullis {
   }
 }
 
-/** The patterns the module's source arguments ignore; exported for the CLI so client mode sends the same tree. */
-export { SOURCE_IGNORE };
 
 /** Reads and parses one scanner report; unreadable or foreign input makes the run an error, not an exception. */
 async function parseReport(
