@@ -25,12 +25,20 @@ function scratchProject(): string {
 
 describe("actionlint (with shellcheck) over .github/", () => {
   const scratch: string[] = [];
+  let shellcheck = "";
 
   beforeAll(() => {
     // First run on a fresh machine builds actionlint from the Go module proxy (about 40 s cold).
     const install = actionlint(["--install-only"]);
     expect(install.status, install.output).toBe(0);
+    shellcheck = /^shellcheck=(.+)$/m.exec(install.output)?.[1] ?? "";
   }, 600_000);
+
+  it("shellcheck finds nothing wrong in the plain-shell CI example and the installer", () => {
+    const run = spawnSync(shellcheck, [resolve(REPO_ROOT, "docs/ci/portcullis.sh"), SCRIPT], { encoding: "utf8" });
+    expect(`${run.stdout}${run.stderr}`).toBe("");
+    expect(run.status).toBe(0);
+  });
 
   afterAll(() => {
     for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
