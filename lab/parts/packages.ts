@@ -1,0 +1,41 @@
+import { LabPartError, logLine, onPath, run } from "../exec.js";
+import type { LabPart } from "./part.js";
+
+/** Debian packages the lab needs, by the command each provides. */
+export const HOST_PACKAGES: ReadonlyArray<{ command: string; pkg: string }> = [
+  { command: "dockerd", pkg: "docker.io" },
+  { command: "docker-registry", pkg: "docker-registry" },
+  { command: "skopeo", pkg: "skopeo" },
+  { command: "debootstrap", pkg: "debootstrap" },
+  { command: "htpasswd", pkg: "apache2-utils" },
+  { command: "tar", pkg: "tar" },
+];
+
+function missingPackages(): string[] {
+  return HOST_PACKAGES.filter((p) => !onPath(p.command)).map((p) => p.pkg);
+}
+
+/** Installs the Debian packages of the lab (docker.io, docker-registry, skopeo, debootstrap, apache2-utils) when missing. */
+export const packagesPart: LabPart = {
+  name: "packages",
+  async up(ctx) {
+    const log = ctx.logOf("packages");
+    const missing = missingPackages();
+    if (missing.length === 0) return { action: "reused", detail: HOST_PACKAGES.map((p) => p.pkg).join(", ") + " present" };
+    if (process.getuid?.() !== 0) {
+      logLine(log, `missing Debian packages: ${missing.join(" ")}; installing them needs root`);
+      throw new LabPartError("packages", `apt-get install ${missing.join(" ")}`, log, "needs root (run lab up as root, or install the packages)");
+    }
+    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+    ctx.progress("packages", `apt-get install ${missing.join(" ")}`);
+    await run("apt-get", ["update"], { part: "packages", log, env });
+    await run("apt-get", ["install", "-y", "--no-install-recommends", ...missing], { part: "packages", log, env });
+    return { action: "installed", detail: missing.join(", ") };
+  },
+  async status() {
+    const missing = missingPackages();
+    return missing.length === 0
+      ? { state: "up", detail: "all present" }
+      : { state: "down", detail: `missing: ${missing.join(", ")}` };
+  },
+};
