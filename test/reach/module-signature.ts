@@ -46,11 +46,20 @@ function returnTypeName(checker: ts.TypeChecker, signature: ts.Signature): strin
   return typeName(checker, checker.getAwaitedType(returned) ?? returned);
 }
 
+/** `@argument({ defaultPath: … })`: Dagger fills the argument from the module's context, so callers may omit it. */
+function hasDefaultPath(param: ts.ParameterDeclaration): boolean {
+  return (ts.canHaveDecorators(param) ? (ts.getDecorators(param) ?? []) : []).some((d) => {
+    if (!ts.isCallExpression(d.expression) || !ts.isIdentifier(d.expression.expression) || d.expression.expression.text !== "argument") return false;
+    const options = d.expression.arguments[0];
+    return options !== undefined && ts.isObjectLiteralExpression(options) && options.properties.some((p) => p.name?.getText() === "defaultPath");
+  });
+}
+
 function argumentsOf(checker: ts.TypeChecker, declaration: ts.SignatureDeclaration): ModuleArgument[] {
   return declaration.parameters.map((param) => ({
     name: param.name.getText(),
     type: typeName(checker, checker.getTypeAtLocation(param)),
-    optional: param.questionToken !== undefined || param.initializer !== undefined,
+    optional: param.questionToken !== undefined || param.initializer !== undefined || hasDefaultPath(param),
   }));
 }
 
