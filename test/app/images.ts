@@ -29,8 +29,9 @@ export function docker(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: 
 }
 
 /** `docker build` with the legacy builder, which resolves `FROM python:3.11-slim` against the lab's local image. */
-export function buildImage(contextDir: string, tag: string): Promise<CommandResult> {
-  return docker(["build", "--network", "host", "--tag", tag, contextDir], { env: { DOCKER_BUILDKIT: "0" } });
+export function buildImage(contextDir: string, tag: string, opts: { noCache?: boolean } = {}): Promise<CommandResult> {
+  const flags = opts.noCache ? ["--no-cache"] : [];
+  return docker(["build", "--network", "host", ...flags, "--tag", tag, contextDir], { env: { DOCKER_BUILDKIT: "0" } });
 }
 
 export async function requireLabImage(image: string): Promise<void> {
