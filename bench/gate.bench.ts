@@ -1,0 +1,133 @@
+/**
+ * npm run bench:gate — time and peak memory to parse, gate and render every report for 100,000
+ * synthetic findings built from the real Bandit and Trivy fixtures. Target: < 2 s and < 300 MB.
+ *
+ * The parent builds the synthetic reports and writes them to a temp dir; a fresh child process
+ * measures, so its peak RSS counts only what the gate itself needs.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { performance } from "node:perf_hooks";
+
+const TOTAL_FINDINGS = 100_000;
+const TARGET_MS = 2_000;
+const TARGET_MB = 300;
+const FIXTURES = fileURLToPath(new URL("../test/fixtures/", import.meta.url));
+const NOW = new Date("2026-11-28T12:00:00Z");
+
+interface Figures {
+  findings: number;
+  parseMs: number;
+  gateMs: number;
+  renderMs: number;
+  totalMs: number;
+  peakRssMb: number;
+  reportBytes: Record<string, number>;
+  outcome: string;
+}
+
+/** Copies of the real Bandit results, spread over many files and lines. */
+function syntheticBandit(count: number): string {
+  const real = JSON.parse(readFileSync(join(FIXTURES, "bandit/bandit-b104.json"), "utf8"));
+  const templates = real.results as Array<Record<string, unknown>>;
+  const results = Array.from({ length: count }, (_, i) => {
+    const t = templates[i % templates.length]!;
+    return { ...t, filename: `./app/module_${Math.floor(i / 50)}.py`, line_number: (i % 50) + 1, line_range: [(i % 50) + 1] };
+  });
+  return JSON.stringify({ ...real, results });
+}
+
+/** Copies of the real Trivy vulnerabilities, spread over many packages and targets. */
+function syntheticTrivy(count: number): string {
+  const real = JSON.parse(readFileSync(join(FIXTURES, "trivy/trivy-python-vuln.json"), "utf8"));
+  const templates = (real.Results as Array<{ Target: string; Class?: string; Type?: string; Vulnerabilities?: unknown[] }>).flatMap(
+    (r) => (r.Vulnerabilities ?? []).map((v) => ({ result: r, vuln: v as Record<string, unknown> })),
+  );
+  if (templates.length === 0) throw new Error("trivy-python-vuln.json has no vulnerabilities to copy");
+  const perTarget = 1_000;
+  const results = [];
+  for (let start = 0; start < count; start += perTarget) {
+    const vulns = [];
+    for (let i = start; i < Math.min(count, start + perTarget); i++) {
+      const { vuln } = templates[i % templates.length]!;
+      vulns.push({ ...vuln, PkgName: `${String(vuln.PkgName)}-${i}`, PkgPath: `usr/lib/python3/pkg-${i}/METADATA` });
+    }
+    const { result } = templates[start % templates.length]!;
+    results.push({ Target: `${result.Target} #${start / perTarget}`, Class: result.Class, Type: result.Type, Vulnerabilities: vulns });
+  }
+  return JSON.stringify({ ...real, Results: results });
+}
+
+async function measure(dir: string): Promise<Figures> {
+  const core = await import("../dagger/src/core/index.js");
+  const policyText = `${core.DEFAULT_POLICY_YAML.replace("waivers: []", "")}
+waivers:
+  - id: B104
+    path: app/module_1*.py
+    reason: bench waiver
+    owner: bench
+    expires: 2026-12-31
+  - id: CVE-2020-14343
+    reason: bench waiver
+    owner: bench
+    expires: 2026-12-31
+`;
+  const t0 = performance.now();
+  const bandit = core.parseBandit(readFileSync(join(dir, "bandit.json"), "utf8"), { filePath: "bandit.json" });
+  const trivy = core.parseTrivy(readFileSync(join(dir, "trivy.json"), "utf8"), { filePath: "trivy.json" });
+  const policy = core.parsePolicy(policyText, { filePath: "bench-policy.yaml", now: NOW });
+  const t1 = performance.now();
+  const verdict = core.evaluate({ runs: [bandit, trivy], policy, now: NOW });
+  const t2 = performance.now();
+  const reports = core.renderReports(verdict);
+  const t3 = performance.now();
+  return {
+    findings: verdict.counts.total,
+    parseMs: t1 - t0,
+    gateMs: t2 - t1,
+    renderMs: t3 - t2,
+    totalMs: t3 - t0,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+    reportBytes: Object.fromEntries(Object.entries(reports).map(([name, text]) => [name, Buffer.byteLength(text)])),
+    outcome: verdict.outcome,
+  };
+}
+
+async function main() {
+  const measureDir = process.argv[process.argv.indexOf("--measure") + 1];
+  if (process.argv.includes("--measure") && measureDir) {
+    process.stdout.write(JSON.stringify(await measure(measureDir)));
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), "portcullis-bench-"));
+  try {
+    process.stderr.write(`building ${TOTAL_FINDINGS} synthetic findings from the real fixtures…\n`);
+    writeFileSync(join(dir, "bandit.json"), syntheticBandit(TOTAL_FINDINGS / 2));
+    writeFileSync(join(dir, "trivy.json"), syntheticTrivy(TOTAL_FINDINGS / 2));
+    const inputMb = (statSync(join(dir, "bandit.json")).size + statSync(join(dir, "trivy.json")).size) / 1024 / 1024;
+    const child = spawnSync(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--measure", dir], {
+      encoding: "utf8",
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    if (child.status !== 0) throw new Error(`measuring run failed: ${child.stderr.trim()}`);
+    const f = JSON.parse(child.stdout) as Figures;
+    const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
+    const lines = [
+      `findings:       ${f.findings} (input ${inputMb.toFixed(1)} MB of Bandit + Trivy JSON; outcome ${f.outcome})`,
+      `parse:          ${f.parseMs.toFixed(0)} ms`,
+      `gate:           ${f.gateMs.toFixed(0)} ms`,
+      `render:         ${f.renderMs.toFixed(0)} ms (${Object.entries(f.reportBytes).map(([n, b]) => `${n} ${mb(b)} MB`).join(", ")})`,
+      `total:          ${f.totalMs.toFixed(0)} ms (target < ${TARGET_MS} ms) ${f.totalMs < TARGET_MS ? "ok" : "OVER TARGET"}`,
+      `peak RSS:       ${f.peakRssMb.toFixed(0)} MB (whole process; target < ${TARGET_MB} MB) ${f.peakRssMb < TARGET_MB ? "ok" : "OVER TARGET"}`,
+    ];
+    process.stdout.write(`${lines.join("\n")}\n`);
+    if (f.totalMs >= TARGET_MS || f.peakRssMb >= TARGET_MB) process.exitCode = 1;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
