@@ -8,9 +8,9 @@ export const PYTHON_IMAGE = "python:3.11-slim";
 export const BANDIT_REQUIREMENT = "bandit[sarif]==1.9.4";
 
 const SOURCE_DIR = "/src";
-const OUT_DIR = "/out";
-const REPORT_PATH = `${OUT_DIR}/bandit.json`;
-const LOG_PATH = `${OUT_DIR}/bandit.log`;
+// Outputs go to /tmp, which every image has, so no output directory needs creating.
+const REPORT_PATH = "/tmp/portcullis-bandit.json";
+const LOG_PATH = "/tmp/portcullis-bandit.log";
 const CA_BUNDLE_PATH = "/etc/ssl/certs/portcullis-ca-bundle.crt";
 
 /** Where the extra CA goes before it is appended to the system bundle. */
@@ -46,7 +46,6 @@ export function runBandit(opts: { source: Directory; config?: File; banditImage?
   const base = opts.banditImage ? withExtraCa(opts.banditImage, opts.caBundle) : banditContainer(opts.caBundle);
   const args = ["bandit", "-r", ".", "-f", "json", "-q"];
   let container = base
-    .withDirectory(OUT_DIR, dag.directory())
     .withMountedDirectory(SOURCE_DIR, opts.source)
     .withWorkdir(SOURCE_DIR);
   if (opts.config) {

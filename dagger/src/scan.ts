@@ -17,11 +17,11 @@ import { describeEngineError, tail, trivyDbCacheKey } from "./support.js";
 export const TRIVY_IMAGE = "aquasec/trivy:0.74.0";
 
 const CACHE_DIR = "/var/cache/trivy";
-const OUT_DIR = "/out";
 const IMAGE_TARBALL = "/scan/image.tar";
-const REPORT_PATH = `${OUT_DIR}/trivy.json`;
-const LOG_PATH = `${OUT_DIR}/trivy.log`;
-const METADATA_PATH = `${OUT_DIR}/metadata.json`;
+// Outputs go to /tmp, which every image has, so no output directory needs creating.
+const REPORT_PATH = "/tmp/portcullis-trivy.json";
+const LOG_PATH = "/tmp/portcullis-trivy.log";
+const METADATA_PATH = "/tmp/portcullis-trivy-db-metadata.json";
 
 /** What a Trivy scan needs besides the image; kept as Dagger types so it survives between module calls. */
 export interface TrivyOptions {
@@ -52,8 +52,7 @@ export function runTrivy(image: Container, format: "json" | "cyclonedx", opts: T
     .withMountedCache(CACHE_DIR, dag.cacheVolume(trivyDbCacheKey(opts.dbRepository)))
     .withMountedFile(IMAGE_TARBALL, image.asTarball())
     // A cache volume is not part of the engine's cache key: without the date a cached scan would hide newer CVEs.
-    .withEnvVariable("PORTCULLIS_SCAN_DATE", opts.scanDate ?? new Date().toISOString().slice(0, 10))
-    .withDirectory(OUT_DIR, dag.directory());
+    .withEnvVariable("PORTCULLIS_SCAN_DATE", opts.scanDate ?? new Date().toISOString().slice(0, 10));
   if (opts.dbUsername) container = container.withEnvVariable("TRIVY_USERNAME", opts.dbUsername);
   if (opts.dbPassword) container = container.withSecretVariable("TRIVY_PASSWORD", opts.dbPassword);
   // One shell step: Trivy, then a copy of the DB metadata out of the cache (a cache mount is not readable as a File).

@@ -53,7 +53,10 @@ export function tail(text: string, lines = 15): string {
 export function describeEngineError(err: unknown): { message: string; output: string } {
   if (err && typeof err === "object") {
     const e = err as { message?: unknown; stdout?: unknown; stderr?: unknown; exitCode?: unknown };
-    const message = typeof e.message === "string" ? firstLine(e.message) : String(err);
+    let message = typeof e.message === "string" ? firstLine(e.message) : String(err);
+    // The SDK wraps transport failures (engine gone, connection refused): the cause says which.
+    const cause = (err as { cause?: { message?: unknown } }).cause;
+    if (cause && typeof cause.message === "string" && !message.includes(cause.message)) message += ` (${firstLine(cause.message)})`;
     const output = [e.stdout, e.stderr].filter((s): s is string => typeof s === "string" && s.length > 0).join("\n");
     return { message, output: output || (typeof e.message === "string" ? e.message : "") };
   }
