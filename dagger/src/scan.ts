@@ -17,7 +17,9 @@ import { describeEngineError, tail, trivyDbCacheKey } from "./support.js";
 export const TRIVY_IMAGE = "aquasec/trivy:0.74.0";
 
 const CACHE_DIR = "/var/cache/trivy";
-const IMAGE_TARBALL = "/scan/image.tar";
+const SCAN_DIR = "/scan";
+// Relative to SCAN_DIR, so reports name the artifact "image.tar" rather than a container path.
+const IMAGE_TARBALL = "image.tar";
 // Outputs go to /tmp, which every image has, so no output directory needs creating.
 const REPORT_PATH = "/tmp/portcullis-trivy.json";
 const LOG_PATH = "/tmp/portcullis-trivy.log";
@@ -50,7 +52,8 @@ export function runTrivy(image: Container, format: "json" | "cyclonedx", opts: T
     .withEnvVariable("TRIVY_NO_PROGRESS", "true")
     .withEnvVariable("TRIVY_CACHE_DIR", CACHE_DIR)
     .withMountedCache(CACHE_DIR, dag.cacheVolume(trivyDbCacheKey(opts.dbRepository)))
-    .withMountedFile(IMAGE_TARBALL, image.asTarball())
+    .withMountedFile(`${SCAN_DIR}/${IMAGE_TARBALL}`, image.asTarball())
+    .withWorkdir(SCAN_DIR)
     // A cache volume is not part of the engine's cache key: without the date a cached scan would hide newer CVEs.
     .withEnvVariable("PORTCULLIS_SCAN_DATE", opts.scanDate ?? new Date().toISOString().slice(0, 10));
   if (opts.dbUsername) container = container.withEnvVariable("TRIVY_USERNAME", opts.dbUsername);

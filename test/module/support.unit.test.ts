@@ -45,7 +45,7 @@ describe("trivyDbCacheKey", () => {
 
 describe("trivyArgs", () => {
   it("scans vulnerabilities only, from the tarball, and goes offline with a mirror", () => {
-    expect(trivyArgs("json")).toEqual(["image", "--input", "/scan/image.tar", "--scanners", "vuln", "--format", "json"]);
+    expect(trivyArgs("json")).toEqual(["image", "--input", "image.tar", "--scanners", "vuln", "--format", "json"]);
     const mirrored = trivyArgs("cyclonedx", "127.0.0.1:5000/trivy-db");
     expect(mirrored).toContain("--offline-scan");
     expect(mirrored).toContain("--skip-java-db-update");
