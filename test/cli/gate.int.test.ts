@@ -1,9 +1,11 @@
 import { existsSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { expectValidSarif } from "../core/sarif-schema.js";
 import { hasStackTrace, portcullis, tempDir } from "./helpers.js";
 
 const BANDIT = "test/fixtures/bandit";
+const TRIVY = "test/fixtures/trivy";
 const NOW = ["--now", "2026-11-28T12:00:00Z"];
 const REPORTS = ["portcullis.sarif", "summary.md", "verdict.json", "junit.xml"];
 
@@ -24,6 +26,41 @@ describe("portcullis gate (real CLI)", () => {
     for (const name of REPORTS) expect(existsSync(join(out, name))).toBe(true);
     expect(readFileSync(join(out, "summary.md"), "utf8")).toBe(run.stdout);
     expect(JSON.parse(readFileSync(join(out, "verdict.json"), "utf8")).outcome).toBe("fail");
+  });
+
+  it("judges Bandit and Trivy together: exit 1, a valid SARIF log with a run per tool", () => {
+    const out = tempDir();
+    const run = portcullis([
+      "gate",
+      "--bandit",
+      `${BANDIT}/bandit-b104.json`,
+      "--trivy",
+      `${TRIVY}/trivy-python-vuln.json`,
+      "--trivy-db-metadata",
+      `${TRIVY}/trivy-db-metadata.json`,
+      "--policy",
+      "policies/default.yaml",
+      "--image-location",
+      "app/Dockerfile",
+      "--out-dir",
+      out,
+      "--now",
+      "2026-11-29T12:00:00Z",
+      "-q",
+    ]);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/^portcullis gate: FAIL: 3 blocking finding\(s\): B104 \(MEDIUM\) at app\/server\.py:7; CVE-2020-14343/);
+    const log = expectValidSarif(readFileSync(join(out, "portcullis.sarif"), "utf8"));
+    expect(log.runs.map((r) => r.results!.length)).toEqual([4, 10]);
+    const verdict = JSON.parse(readFileSync(join(out, "verdict.json"), "utf8"));
+    expect(verdict.tools.map((t: { tool: string; version?: string }) => `${t.tool} ${t.version}`)).toEqual(["bandit 1.9.4", "trivy v0.74.0"]);
+    expect(verdict.db).toMatchObject({ known: true, ageDays: 0, stale: false });
+  });
+
+  it("exits 0 for an image in which Trivy detected nothing", () => {
+    const run = portcullis(["gate", "--trivy", `${TRIVY}/trivy-empty.json`]);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain("- Trivy detected nothing (no Results)");
   });
 
   it("exits 0 on a clean run; --quiet prints nothing", () => {
