@@ -135,7 +135,7 @@ export async function listFunctions(engine: EngineInfo, labDir: string, modDir: 
   const { module } = await register(engine, labDir, modDir);
   const lines: string[] = [];
   for (const obj of module.objects) {
-    lines.push(`${obj.name}${obj.description ? ` — ${obj.description.split("\n")[0]}` : ""}`);
+    lines.push(`${obj.name}${obj.description ? ` — ${obj.description.replace(/\s+/g, " ")}` : ""}`);
     for (const fn of obj.functions) {
       lines.push(`  ${kebab(fn.name)}: ${typeName(fn.returnType)}${fn.description ? `  ${fn.description.replace(/\s+/g, " ")}` : ""}`);
       for (const a of fn.args) {
