@@ -28,12 +28,13 @@ async function main(): Promise<number> {
   console.log(`runtime / single-stage = ${ratio.toFixed(3)} (target ≤ 0.5), saving ${megabytes(sizes[1]! - sizes[0]!)}`);
 
   for (const image of images) {
-    const history = await docker(["history", "--no-trunc", "--format", "{{.Size}}\t{{.CreatedBy}}", image.tag]);
+    const history = await docker(["history", "--no-trunc", "--format", "{{.Size}}\t{{json .CreatedBy}}", image.tag]);
     const layers = history.stdout.trim().split("\n").filter((line) => !line.startsWith("0B"));
     console.log(`\nlayers of ${image.name} (non-empty, newest first):`);
     for (const line of layers.slice(0, 8)) {
-      const [size, createdBy] = line.split("\t");
-      console.log(`  ${size!.padStart(8)}  ${createdBy!.replace(/^\/bin\/sh -c (#\(nop\) )?/, "").replace(/\s+/g, " ").slice(0, 100)}`);
+      const [size, createdByJson] = line.split("\t");
+      const createdBy = (JSON.parse(createdByJson ?? '""') as string) || "(imported base layer)";
+      console.log(`  ${size!.padStart(8)}  ${createdBy.replace(/^\/bin\/sh -c (#\(nop\) )?/, "").replace(/\s+/g, " ").slice(0, 100)}`);
     }
   }
   return ratio <= 0.5 ? 0 : 1;
