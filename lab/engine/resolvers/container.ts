@@ -280,22 +280,24 @@ export class Container {
 
   withDirectory(args: { path: string; source: string; exclude: string[]; include: string[]; owner: string; permissions?: number | null; expand: boolean }): Container {
     const source = this.e.state.load<Directory>(args.source, "Directory");
-    return this.derivePath("withDirectory", args, source.key, async (s, path) => {
+    const keyed = { ...args, source: source.key }; // IDs differ per engine process; keys do not
+    return this.derivePath("withDirectory", keyed, null, async (s, path) => {
       const dir = await source.path();
       const kept = withParents(listTree(dir, pathFilter(args.include, args.exclude)));
       // The target's own metadata changes only when an owner is asked for (never chmod an existing /tmp).
       const entries = args.owner ? [".", ...kept] : kept;
-      return this.addFiles(s, `withDirectory ${path}`, keyOf("withDirectory", this.key, args, source.key), dir, entries, path, args);
+      return this.addFiles(s, `withDirectory ${path}`, keyOf("withDirectory", this.key, keyed), dir, entries, path, args);
     });
   }
 
   withFile(args: { path: string; source: string; permissions?: number | null; owner: string; expand: boolean }): Container {
     const source = this.e.state.load<File>(args.source, "File");
-    return this.derivePath("withFile", args, source.key, async (s, path) => {
+    const keyed = { ...args, source: source.key };
+    return this.derivePath("withFile", keyed, null, async (s, path) => {
       const stage = this.e.tmpDir();
       try {
         cpSync(await source.path(), join(stage, basename(path)), { preserveTimestamps: true });
-        return await this.addFiles(s, `withFile ${path}`, keyOf("withFile", this.key, args, source.key), stage, [basename(path)], dirname(path), args);
+        return await this.addFiles(s, `withFile ${path}`, keyOf("withFile", this.key, keyed), stage, [basename(path)], dirname(path), args);
       } finally {
         rmSync(stage, { recursive: true, force: true });
       }
@@ -348,7 +350,9 @@ export class Container {
   // --- mounts, secrets, registry auth -------------------------------------------------------------
 
   private withMount(op: string, args: { path: string; expand: boolean }, sourceKey: unknown, mount: (path: string) => Mount): Container {
-    return this.derivePath(op, args, sourceKey, (s, path) => ({ ...s, mounts: [...s.mounts.filter((m) => m.target !== path), mount(path)] }));
+    const keyed = { path: args.path, expand: args.expand, ...(args as { owner?: string; readOnly?: boolean; mode?: number; sharing?: string }) };
+    for (const idField of ["source", "cache"]) delete (keyed as Record<string, unknown>)[idField];
+    return this.derivePath(op, keyed, sourceKey, (s, path) => ({ ...s, mounts: [...s.mounts.filter((m) => m.target !== path), mount(path)] }));
   }
 
   withMountedDirectory(args: { path: string; source: string; owner: string; readOnly: boolean; expand: boolean }): Container {
