@@ -25,6 +25,14 @@ describe("the example consumer module (examples/consumer) reuses portcullis as i
     expect(consumer.sdk).toEqual({ source: "typescript" });
   });
 
+  it("gets only Dagger types, module objects or scalars back from every function, so results compose", () => {
+    const moduleObjects = ["Portcullis", "PipelineRun", "SastRun", "ImageScan"];
+    const allowed = new Set([...moduleObjects, "Directory", "File", "Container", "string", "number", "boolean", "void"]);
+    const returned = moduleObjects.flatMap((type) => [...(api.get(type)?.values() ?? [])].map((fn) => [`${type}.${fn.name}`, fn.returns] as const));
+    expect(returned.length).toBeGreaterThan(20);
+    expect(returned.filter(([, type]) => !allowed.has(type))).toEqual([]);
+  });
+
   it("calls only functions and arguments the module has, and uses what they return", () => {
     const { calls, problems } = checkConsumer("src/index.ts", text, api);
     expect(problems).toEqual([]);

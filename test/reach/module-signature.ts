@@ -96,6 +96,8 @@ function coreFunctions(checker: ts.TypeChecker, type: ts.Type): Map<string, Modu
   return functions;
 }
 
+const parsedFiles = new Map<string, ts.SourceFile>();
+
 /**
  * Scans the module from `entry` (default `dagger/src/index.ts`). `overrides` replaces file contents
  * by absolute path, so a test can show that a renamed argument is caught.
@@ -117,7 +119,14 @@ export function scanModuleApi(entry: string = MODULE_ENTRY, overrides: ReadonlyM
   host.readFile = (file) => overrides.get(resolve(file)) ?? readFile(file);
   host.getSourceFile = (file, languageVersion, onError, shouldCreate) => {
     const text = overrides.get(resolve(file));
-    return text !== undefined ? ts.createSourceFile(file, text, languageVersion, true) : getSourceFile(file, languageVersion, onError, shouldCreate);
+    if (text !== undefined) return ts.createSourceFile(file, text, languageVersion, true);
+    // Parsing the SDK's declarations dominates a scan; tests scan several variants of the module.
+    let parsed = parsedFiles.get(file);
+    if (!parsed) {
+      parsed = getSourceFile(file, languageVersion, onError, shouldCreate);
+      if (parsed) parsedFiles.set(file, parsed);
+    }
+    return parsed;
   };
   const program = ts.createProgram([entry], options, host);
   const checker = program.getTypeChecker();
