@@ -26,6 +26,8 @@ export interface RunOptions {
   input?: string | Buffer;
   /** Kill after this long (default: no limit). */
   timeoutMs?: number;
+  /** Keep stdout out of the log (it carries something private, e.g. a password hash). */
+  privateStdout?: boolean;
 }
 
 /** Shell-like rendering of a command for logs and error lines. */
@@ -61,7 +63,7 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions): Pro
     if (opts.timeoutMs) timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs);
     child.stdout?.on("data", (chunk: Buffer) => {
       out.push(chunk);
-      appendFileSync(opts.log, chunk);
+      if (!opts.privateStdout) appendFileSync(opts.log, chunk);
     });
     child.stderr?.on("data", (chunk: Buffer) => appendFileSync(opts.log, chunk));
     if (opts.input !== undefined && child.stdin) child.stdin.end(opts.input);

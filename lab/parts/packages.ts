@@ -30,6 +30,10 @@ export const packagesPart: LabPart = {
     ctx.progress("packages", `apt-get install ${missing.join(" ")}`);
     await run("apt-get", ["update"], { part: "packages", log, env });
     await run("apt-get", ["install", "-y", "--no-install-recommends", ...missing], { part: "packages", log, env });
+    // Debian's package starts its own registry on *:5000 under systemd; the lab runs its own on loopback.
+    if (missing.includes("docker-registry") && onPath("systemctl")) {
+      await run("systemctl", ["disable", "--now", "docker-registry"], { part: "packages", log }).catch(() => undefined);
+    }
     return { action: "installed", detail: missing.join(", ") };
   },
   async status() {

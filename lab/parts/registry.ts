@@ -89,7 +89,7 @@ async function prepare(layout: LabLayout, log: string): Promise<RegistryCredenti
   chmodSync(layout.registryCredentials, 0o600);
   if (!existsSync(layout.registryHtpasswd)) {
     // -i reads the password from stdin, so it never shows in a process list or log.
-    const line = await run("htpasswd", ["-niB", creds.user], { part: "registry", log, input: `${creds.password}\n` });
+    const line = await run("htpasswd", ["-niB", creds.user], { part: "registry", log, input: `${creds.password}\n`, privateStdout: true });
     writeFileSync(layout.registryHtpasswd, line.trim() + "\n", { mode: 0o600 });
   }
   if (!existsSync(layout.registryConfig)) {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { LabPartError, logLine, probe, run } from "../exec.js";
 import type { LabLayout } from "../paths.js";
@@ -89,6 +89,8 @@ export const trivyPart: LabPart = {
   async down(ctx, purge) {
     if (!purge) return "image kept";
     if (inspectImage(TRIVY_IMAGE)?.recipe) await run("docker", ["image", "rm", TRIVY_IMAGE], { part: "trivy", log: ctx.logOf("trivy") });
-    return `removed ${TRIVY_IMAGE}`;
+    rmSync(ctx.layout.goBin, { recursive: true, force: true });
+    rmSync(ctx.layout.buildDir, { recursive: true, force: true });
+    return `removed ${TRIVY_IMAGE}, ${ctx.layout.goBin} and ${ctx.layout.buildDir}`;
   },
 };
