@@ -2,7 +2,11 @@
 // the runtime image builds with its tests, serves /healthz to another container over loopback,
 // runs as a non-root uid, stops on SIGTERM within 2 s, carries no compiler or pip, and is at
 // most half the size of the single-stage build. A failing unit test fails the build.
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { labLayout, resolveLabDir } from "../../lab/paths.js";
 import { appDir, buildImage, docker, fixtureDir, imageSize, megabytes, requireLabImage, tail } from "../app/images.js";
 
 const RUNTIME = "portcullis-test/advisory-api:runtime";
@@ -176,5 +180,96 @@ describe("a failing unit test stops the build", () => {
     expect(log).toMatch(/The command '.*pytest.*' returned a non-zero code: 1/);
     // No image came out of the failed build.
     expect((await docker(["image", "inspect", FAILING])).code).not.toBe(0);
+  });
+});
+
+// The variants under test/fixtures/apps must carry what the pipeline's end-to-end tests rely on;
+// checked here with the real tools (the lab's Trivy image and database, Bandit from PyPI).
+describe("the variants deliver the findings the pipeline's tests expect", () => {
+  const BANDIT = "portcullis-test/bandit:1.9.4";
+  let scratch: string;
+
+  interface ImageVulnerability { class: string; id: string; pkg: string; installed: string; fixed: string; severity: string }
+
+  async function trivyScan(image: string): Promise<ImageVulnerability[]> {
+    const tarball = join(scratch, `${image.replace(/[^a-z0-9]+/gi, "_")}.tar`);
+    const saved = await docker(["save", "--output", tarball, image]);
+    if (saved.code !== 0) throw new Error(`docker save ${image}: ${saved.stderr.trim()}`);
+    const scan = await docker([
+      "run", "--rm", "--network", "none", "--volume", `${scratch}:/work`, "aquasec/trivy:0.74.0",
+      "image", "--input", `/work/${tarball.split("/").pop()}`, "--cache-dir", "/work/cache", "--skip-db-update",
+      "--skip-java-db-update", "--offline-scan", "--skip-version-check", "--disable-telemetry", "--scanners", "vuln",
+      "--format", "json", "--quiet",
+    ]);
+    if (scan.code !== 0) throw new Error(`trivy scan of ${image} failed (exit ${scan.code}): ${scan.stderr.trim()}`);
+    const report = JSON.parse(scan.stdout) as {
+      Results?: { Class: string; Vulnerabilities?: { VulnerabilityID: string; PkgName: string; InstalledVersion: string; FixedVersion?: string; Severity: string }[] }[];
+    };
+    return (report.Results ?? []).flatMap((result) =>
+      (result.Vulnerabilities ?? []).map((v) => ({
+        class: result.Class, id: v.VulnerabilityID, pkg: v.PkgName, installed: v.InstalledVersion, fixed: v.FixedVersion ?? "", severity: v.Severity,
+      })),
+    );
+  }
+
+  async function banditScan(sourceDir: string): Promise<{ results: { test_id: string; filename: string; line_number: number; issue_severity: string; issue_confidence: string }[]; errors: unknown[] }> {
+    // `-r .` from the source directory, as the pipeline runs it, so app/.bandit applies.
+    const run = await docker(["run", "--rm", "--network", "none", "--volume", `${sourceDir}:/src:ro`, "--workdir", "/src", BANDIT, "-r", ".", "-f", "json", "-q", "--exit-zero"]);
+    if (run.code !== 0) throw new Error(`bandit failed on ${sourceDir} (exit ${run.code}): ${run.stderr.trim()}`);
+    return JSON.parse(run.stdout);
+  }
+
+  beforeAll(async () => {
+    await requireLabImage("python:3.11-slim");
+    await requireLabImage("aquasec/trivy:0.74.0");
+    scratch = mkdtempSync(join(tmpdir(), "portcullis-app-scan-"));
+    // Trivy writes its analysis cache next to the DB, so it gets a copy of the lab's DB, not the DB itself.
+    cpSync(labLayout(resolveLabDir()).trivyDbDir, join(scratch, "cache", "db"), { recursive: true });
+    const banditImage = await docker(
+      ["build", "--network", "host", "--tag", BANDIT, "-"],
+      { env: { DOCKER_BUILDKIT: "0" }, input: 'FROM python:3.11-slim\nRUN pip install --no-cache-dir "bandit[sarif]==1.9.4"\nENTRYPOINT ["bandit"]\n' },
+    );
+    if (banditImage.code !== 0) throw new Error(`cannot build ${BANDIT}:\n${tail(banditImage.stdout + banditImage.stderr)}`);
+    for (const variant of ["vulnerable-deps", "unpatched-base"]) {
+      const build = await buildImage(fixtureDir(variant), `portcullis-test/advisory-api:${variant}`);
+      console.log(`built portcullis-test/advisory-api:${variant} in ${(build.ms / 1000).toFixed(1)} s (exit ${build.code})`);
+      if (build.code !== 0) throw new Error(`docker build of ${variant} failed (exit ${build.code}):\n${tail(build.stdout + build.stderr)}`);
+    }
+    const runtime = await buildImage(appDir, RUNTIME);
+    if (runtime.code !== 0) throw new Error(`docker build of app/ failed (exit ${runtime.code}):\n${tail(runtime.stdout + runtime.stderr)}`);
+  });
+
+  afterAll(() => {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it("Bandit: app/ is clean, literal-bind has B104 at advisory_api/config.py:10", async () => {
+    const clean = await banditScan(appDir);
+    expect(clean.errors).toEqual([]);
+    expect(clean.results).toEqual([]);
+    const literal = await banditScan(fixtureDir("literal-bind"));
+    expect(literal.errors).toEqual([]);
+    expect(literal.results.map((r) => [r.test_id, r.filename, r.line_number, r.issue_severity, r.issue_confidence])).toEqual([
+      ["B104", "./advisory_api/config.py", 10, "MEDIUM", "MEDIUM"],
+    ]);
+  });
+
+  it("Trivy: vulnerable-deps carries PyYAML CVE-2020-14343 (CRITICAL) and requests CVE-2018-18074 (HIGH); app/ has no Python findings", async () => {
+    const vulnerable = await trivyScan("portcullis-test/advisory-api:vulnerable-deps");
+    console.log(`vulnerable-deps: ${vulnerable.map((v) => `${v.id} ${v.pkg} ${v.installed} ${v.severity}`).join("; ")}`);
+    expect(vulnerable).toContainEqual({ class: "lang-pkgs", id: "CVE-2020-14343", pkg: "PyYAML", installed: "5.3.1", fixed: "5.4", severity: "CRITICAL" });
+    expect(vulnerable).toContainEqual({ class: "lang-pkgs", id: "CVE-2018-18074", pkg: "requests", installed: "2.19.1", fixed: "2.20.0", severity: "HIGH" });
+    const runtime = await trivyScan(RUNTIME);
+    console.log(`app/ runtime: ${runtime.map((v) => `${v.id} ${v.pkg} ${v.installed} ${v.severity} fixed=${v.fixed || "none"}`).join("; ") || "no findings"}`);
+    expect(runtime.filter((v) => v.class === "lang-pkgs")).toEqual([]);
+  });
+
+  it("Trivy: the apt-get upgrade layer removes every Debian finding that has a fix; unpatched-base still has them", async () => {
+    const patched = await trivyScan(RUNTIME);
+    const unpatched = await trivyScan("portcullis-test/advisory-api:unpatched-base");
+    const fixable = unpatched.filter((v) => v.class === "os-pkgs" && v.fixed !== "");
+    console.log(`unpatched-base, fixable: ${fixable.map((v) => `${v.id} ${v.pkg} ${v.installed} -> ${v.fixed} ${v.severity}`).join("; ")}`);
+    expect(fixable.length).toBeGreaterThan(0);
+    expect(patched.filter((v) => v.class === "os-pkgs" && v.fixed !== "")).toEqual([]);
   });
 });
