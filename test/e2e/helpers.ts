@@ -130,10 +130,10 @@ export interface Verdict {
   outcome: "pass" | "fail" | "error";
   errors: string[];
   blocking: Array<{ ruleId: string; stage: string; severity: string; location?: { path: string; line: number }; package?: { name: string } }>;
-  warnings: Array<{ ruleId: string; severity: string; package?: { name: string } }>;
   waived: unknown[];
   expiredWaivers: Array<{ id: string }>;
-  findings: Array<{ ruleId: string; stage: string; severity: string }>;
+  /** Every finding with its disposition (blocking, warning, waived, info); warnings are read from here. */
+  findings: Array<{ ruleId: string; stage: string; severity: string; disposition: string; package?: { name: string } }>;
 }
 
 export interface Sarif {
