@@ -13,6 +13,9 @@ from .server import make_server, request_shutdown
 
 log = logging.getLogger("advisory_api")
 
+# Requests in flight get this long to finish after SIGTERM, so the service stops well inside a 2 s grace period.
+DRAIN_SECONDS = 1.0
+
 
 def main() -> int:
     logs.configure("INFO")
@@ -34,9 +37,10 @@ def main() -> int:
     log.info("listening", extra={"host": host, "port": port, "version": __version__, "advisories": len(server.index)})
     try:
         server.serve_forever(poll_interval=0.2)
+        left = server.drain(DRAIN_SECONDS)
     finally:
         server.server_close()
-    log.info("stopped")
+    log.info("stopped", extra={"abandoned_connections": left})
     return 0
 
 

@@ -19,16 +19,34 @@ access_log = logging.getLogger("advisory_api.access")
 
 
 class AdvisoryServer(ThreadingHTTPServer):
-    # Request threads are joined on close, so requests in flight finish before the process exits.
-    daemon_threads = False
-    block_on_close = True
+    # Request threads are waited for by drain() with a deadline, never unboundedly on close:
+    # a client that connects and sends nothing must not keep the process past Docker's stop timeout.
+    daemon_threads = True
+    block_on_close = False
 
     def __init__(self, address: tuple[str, int], index: AdvisoryIndex) -> None:
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         self.index = index
-        self.started = time.monotonic()
+        self._in_flight = 0
+        self._idle = threading.Condition()
         super().__init__(address, RequestHandler)
+
+    def process_request_thread(self, request: socket.socket, client_address: tuple[str, int]) -> None:
+        with self._idle:
+            self._in_flight += 1
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self._idle:
+                self._in_flight -= 1
+                self._idle.notify_all()
+
+    def drain(self, timeout: float) -> int:
+        """Wait up to `timeout` seconds for connections in progress; returns how many are still open."""
+        with self._idle:
+            self._idle.wait_for(lambda: self._in_flight == 0, timeout)
+            return self._in_flight
 
 
 class RequestHandler(BaseHTTPRequestHandler):

@@ -137,9 +137,8 @@ describe("app/ runtime image on the lab", () => {
     expect(stop.code, stop.stderr).toBe(0);
     const exitCode = Number(await inspect(id, "{{.State.ExitCode}}"));
     console.log(`docker stop -t 2 took ${stop.ms.toFixed(0)} ms; exit code ${exitCode}`);
-    // 0 means the service handled SIGTERM itself; 137 would mean Docker had to SIGKILL it after 2 s.
+    // 0: the service handled SIGTERM and exited by itself within the 2 s; 137 would mean Docker had to SIGKILL it.
     expect(exitCode).toBe(0);
-    expect(stop.ms).toBeLessThan(2000);
     const logs = (await docker(["logs", id])).stdout.trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(logs.at(-2)).toMatchObject({ msg: "shutting down", reason: "SIGTERM" });
     expect(logs.at(-1)).toMatchObject({ msg: "stopped", level: "info" });
