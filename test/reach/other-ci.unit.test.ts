@@ -219,6 +219,18 @@ describe("the CI wrappers around dagger call", () => {
       expect(run.summary).toBe(`# portcullis: ${outcome}\n`);
     });
 
+    it("verdict step: a summary over GitHub's 1 MiB limit is cut, with a warning", () => {
+      const reports = join(root, "reports-huge");
+      mkdirSync(reports, { recursive: true });
+      writeFileSync(join(reports, "verdict.json"), readFileSync(verdicts.fail));
+      writeFileSync(join(reports, "summary.md"), "x".repeat(1_100_000));
+      const run = actionStep("verdict", { PIPELINE_STEP: "success", REPORTS: reports });
+      expect(run.outputs).toBe("outcome=fail\nexit-code=1\n");
+      expect(run.summary.startsWith("x".repeat(1_000_000) + "\n\n_Summary cut at 1000000 bytes")).toBe(true);
+      expect(run.summary.length).toBeLessThan(1_048_576);
+      expect(run.output).toContain("::warning title=portcullis summary::summary.md is over GitHub's 1 MiB step-summary limit");
+    });
+
     it("verdict step: a failed dagger call is an error even if old reports lie around", () => {
       const reports = join(root, "reports-stale");
       mkdirSync(reports, { recursive: true });
