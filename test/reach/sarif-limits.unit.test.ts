@@ -4,12 +4,14 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Log, Run } from "sarif";
 import { afterAll, describe, expect, it } from "vitest";
-import { DEFAULT_POLICY_YAML, evaluate, parseBandit, parsePolicy, renderReports } from "../../dagger/src/core/index.js";
+import { DEFAULT_POLICY_YAML, evaluate, parseBandit, parsePolicy, renderReports, STAGE_OF_TOOL, toolFailure, type ToolName } from "../../dagger/src/core/index.js";
+import { parseAction } from "./action-calls.js";
 import {
   MAX_RESULTS_PER_UPLOAD,
   MAX_RUNS_PER_UPLOAD,
   fitSarifToLimits,
   normalisePrefix,
+  toolKey,
 } from "../../.github/actions/portcullis/sarif-limits.mjs";
 import { REPO_ROOT } from "./module-signature.js";
 
@@ -48,6 +50,31 @@ describe("fitting the module's SARIF to code scanning's limits", () => {
     expect(uris(files.bandit!)).toEqual(before.map((u) => `services/api/${u}`));
     expect(files.bandit!.runs[0]!.tool.driver.name).toBe("Bandit");
     expect(uris(log)).toEqual(before); // the input is not modified
+  });
+
+  it("the action uploads every tool the module reports, each under its own category", () => {
+    const steps = parseAction(readFileSync(resolve(REPO_ROOT, ".github/actions/portcullis/action.yml"), "utf8")).steps as Array<{
+      uses?: string;
+      if?: string;
+      with?: Record<string, string>;
+    }>;
+    const uploads = steps.filter((s) => s.uses?.startsWith("github/codeql-action/upload-sarif@"));
+    const tools = Object.keys(STAGE_OF_TOOL).sort();
+    expect(tools.length).toBeGreaterThan(1);
+    expect(uploads.map((u) => u.with?.category).sort()).toEqual(tools.map((t) => `portcullis-${t}`));
+    for (const tool of tools) {
+      const upload = uploads.find((u) => u.with?.category === `portcullis-${tool}`)!;
+      expect(upload.with?.sarif_file).toBe(`\${{ runner.temp }}/portcullis/sarif/${tool}.sarif`);
+      expect(upload.if).toContain(`'${tool}')`);
+    }
+    // The file the splitter writes for a tool is named after the SARIF driver the core renders for it.
+    const verdict = evaluate({
+      runs: tools.map((tool) => toolFailure(tool as ToolName, "no output")),
+      policy: parsePolicy(DEFAULT_POLICY_YAML, { filePath: "default.yaml" }),
+      now: new Date("2026-11-28T00:00:00Z"),
+    });
+    const log = JSON.parse(renderReports(verdict)["portcullis.sarif"]) as Log;
+    expect(log.runs.map((run) => toolKey(run)).sort()).toEqual(tools);
   });
 
   it("leaves paths alone when the source is the repository root", () => {
