@@ -12,10 +12,13 @@
 #   PORTCULLIS_PUBLISH_ADDRESS    image address to publish to after a pass; default: do not publish
 #   PORTCULLIS_REGISTRY_USERNAME  registry user for publishing
 #   PORTCULLIS_REGISTRY_PASSWORD  registry password; read by Dagger as a Secret (env:), never put on the command line
+#   PORTCULLIS_DB_REPOSITORY      Trivy DB mirror for networks without the public one (e.g. registry.corp/trivy-db)
+#   PORTCULLIS_DB_USERNAME        user for the DB mirror
+#   PORTCULLIS_DB_PASSWORD        password for the DB mirror; read by Dagger as a Secret (env:)
 set -uo pipefail
 
 if [[ "${1:-}" == "--help" || "${1:-}" == "-h" ]]; then
-  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
   exit 0
 fi
 if [[ $# -gt 0 ]]; then
@@ -29,11 +32,15 @@ policy="${PORTCULLIS_POLICY:-}"
 reports="${PORTCULLIS_REPORTS:-reports}"
 address="${PORTCULLIS_PUBLISH_ADDRESS:-}"
 username="${PORTCULLIS_REGISTRY_USERNAME:-}"
+db_repository="${PORTCULLIS_DB_REPOSITORY:-}"
+db_username="${PORTCULLIS_DB_USERNAME:-}"
 
 command -v dagger >/dev/null || { echo "portcullis.sh: the dagger CLI is not on PATH (https://docs.dagger.io/install)" >&2; exit 2; }
 
 # The reports come back whatever the outcome; only an engine or argument problem makes this fail.
 if ! dagger call -m "$module" pipeline --source "$source_dir" ${policy:+--policy "$policy"} \
+  ${db_repository:+--db-repository "$db_repository"} ${db_username:+--db-username "$db_username"} \
+  ${PORTCULLIS_DB_PASSWORD:+--db-password env:PORTCULLIS_DB_PASSWORD} \
   reports export --path "$reports"; then
   echo "portcullis.sh: outcome error (dagger call failed before the reports were exported)" >&2
   exit 2
@@ -51,6 +58,8 @@ echo "portcullis.sh: outcome $outcome (reports in $reports/)"
 if [[ "$code" == 0 && -n "$address" ]]; then
   # Same pipeline, served from Dagger's cache; the module itself refuses to publish anything that did not pass.
   if ! reference=$(dagger call -m "$module" pipeline --source "$source_dir" ${policy:+--policy "$policy"} \
+    ${db_repository:+--db-repository "$db_repository"} ${db_username:+--db-username "$db_username"} \
+    ${PORTCULLIS_DB_PASSWORD:+--db-password env:PORTCULLIS_DB_PASSWORD} \
     publish --address "$address" ${username:+--username "$username"} \
     ${PORTCULLIS_REGISTRY_PASSWORD:+--password env:PORTCULLIS_REGISTRY_PASSWORD}); then
     echo "portcullis.sh: outcome error (the gate passed but publishing to $address failed)" >&2

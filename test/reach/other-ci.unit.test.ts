@@ -143,6 +143,13 @@ describe("the CI wrappers around dagger call", () => {
       expect(refused.output).toContain("the gate passed but publishing to registry.example/app:1 failed");
     });
 
+    it("points Trivy at a DB mirror, its password only as env:", () => {
+      const run = shell("pass", { PORTCULLIS_DB_REPOSITORY: "mirror.corp/trivy-db", PORTCULLIS_DB_USERNAME: "reader", PORTCULLIS_DB_PASSWORD: PASSWORD });
+      expect(run.status, run.output).toBe(0);
+      expect(run.calls[0]).toEqual(["call", "-m", "/m", "pipeline", "--source", "app", "--db-repository", "mirror.corp/trivy-db", "--db-username", "reader", "--db-password", "env:PORTCULLIS_DB_PASSWORD", "reports", "export", "--path", "reports"]);
+      expect(run.output + JSON.stringify(run.calls)).not.toContain(PASSWORD);
+    });
+
     it("explains itself and refuses stray arguments", () => {
       expect(runBash([SHELL_EXAMPLE, "--help"], {}).output).toContain("PORTCULLIS_REGISTRY_PASSWORD");
       const stray = runBash([SHELL_EXAMPLE, "app"], {});
