@@ -2,7 +2,8 @@ import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { CallContext, FunctionDef, TypeDefData } from "./resolvers/module.js";
+import { hashTree, listTree } from "./fsutil.js";
+import type { CallContext, FunctionDef, ModuleData, TypeDefData } from "./resolvers/module.js";
 import type { EngineInfo } from "./service.js";
 
 /**
@@ -115,11 +116,16 @@ async function runRuntime(engine: EngineInfo, staged: { dir: string }, call: Omi
   }
 }
 
-async function register(engine: EngineInfo, labDir: string, modDir: string) {
+/** Registers the module (the runtime's registration call), reusing the result while its source is unchanged, as Dagger does. */
+async function register(engine: EngineInfo, labDir: string, modDir: string): Promise<{ mod: ModuleSource; staged: { dir: string }; module: ModuleData }> {
   const mod = readModule(modDir);
   const staged = stage(labDir, mod);
+  const digest = hashTree(staged.dir, listTree(staged.dir, (rel) => rel.startsWith("src/") || rel === "package.json" || rel === "tsconfig.json"));
+  const record = join(staged.dir, `registered-${digest.slice(0, 32)}.json`);
+  if (existsSync(record)) return { mod, staged, module: JSON.parse(readFileSync(record, "utf8")) as ModuleData };
   const call = await runRuntime(engine, staged, { moduleName: mod.name, sourceDir: mod.sourceDir, parentName: "", fnName: "", parentJson: "{}", inputArgs: [] });
   if ("error" in call.returned! || !call.registered) throw new Error(`registering ${mod.name} failed: ${"error" in call.returned! ? call.returned.error : "no module returned"}`);
+  writeFileSync(record, JSON.stringify(call.registered));
   return { mod, staged, module: call.registered };
 }
 
