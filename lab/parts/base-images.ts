@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync }
 import { join } from "node:path";
 import { run } from "../exec.js";
 import { RECIPE_LABEL, recipeHash, type LabContext, type LabPart } from "./part.js";
-import { buildImage, caBundleText, dockerfileText, inspectImage, megabytes, shortId } from "./images.js";
+import { buildImage, caBundleText, dockerfileText, inspectImage, megabytes, recordBuiltImage, removeBuiltImages, shortId } from "./images.js";
 
 export const DEBIAN_IMAGE = "debian:bookworm-slim";
 export const PYTHON_IMAGE = "python:3.11-slim";
@@ -90,6 +90,7 @@ async function importRootfs(ctx: LabContext, key: string): Promise<void> {
   }
   ctx.progress(part, `docker import ${ROOTFS_IMAGE}`);
   await run("docker", ["import", "--change", `LABEL ${RECIPE_LABEL}=${key}`, "--change", 'CMD ["bash"]', tarball, ROOTFS_IMAGE], { part, log });
+  recordBuiltImage(ctx, ROOTFS_IMAGE);
 }
 
 export function baseRecipes(ctx: LabContext): { rootfs: string; debian: string; python: string } {
@@ -146,17 +147,10 @@ export const baseImagesPart: LabPart = {
   },
   async down(ctx, purge) {
     if (!purge) return "images kept";
-    const removed: string[] = [];
-    for (const ref of [PYTHON_IMAGE, DEBIAN_IMAGE, ROOTFS_IMAGE]) {
-      // Only images carrying our recipe label are ours to remove.
-      if (inspectImage(ref)?.recipe) {
-        await run("docker", ["image", "rm", ref], { part: "base-images", log: ctx.logOf("base-images") });
-        removed.push(ref);
-      }
-    }
+    const removed = await removeBuiltImages(ctx, "base-images", [PYTHON_IMAGE, DEBIAN_IMAGE, ROOTFS_IMAGE]);
     for (const name of existsSync(ctx.layout.buildDir) ? readdirSync(ctx.layout.buildDir) : []) {
       if (name.startsWith("rootfs-")) rmSync(join(ctx.layout.buildDir, name), { recursive: true, force: true });
     }
-    return removed.length ? `removed ${removed.join(", ")}` : "no lab images present";
+    return removed.length ? `removed ${removed.join(", ")}` : "no images built by this lab directory";
   },
 };

@@ -52,6 +52,38 @@ export function megabytes(bytes: number): string {
   return `${(bytes / 1e6).toFixed(0)} MB`;
 }
 
+const builtFile = (ctx: LabContext) => join(ctx.layout.dir, "built-images.json");
+
+/** The images this lab directory built, by reference and id: `lab down --purge` removes only these. */
+export function builtImages(ctx: LabContext): Record<string, string> {
+  try {
+    return JSON.parse(readFileSync(builtFile(ctx), "utf8")) as Record<string, string>;
+  } catch {
+    return {};
+  }
+}
+
+export function recordBuiltImage(ctx: LabContext, ref: string): void {
+  const info = inspectImage(ref);
+  if (!info) return;
+  writeFileSync(builtFile(ctx), JSON.stringify({ ...builtImages(ctx), [ref]: info.id }, null, 2) + "\n");
+}
+
+/** Removes the images this lab built that still carry the id it built (one rebuilt elsewhere is not ours). */
+export async function removeBuiltImages(ctx: LabContext, part: string, refs: readonly string[]): Promise<string[]> {
+  const built = builtImages(ctx);
+  const removed: string[] = [];
+  for (const ref of refs) {
+    if (built[ref] && inspectImage(ref)?.id === built[ref]) {
+      await run("docker", ["image", "rm", ref], { part, log: ctx.logOf(part) });
+      removed.push(ref);
+    }
+    delete built[ref];
+  }
+  writeFileSync(builtFile(ctx), JSON.stringify(built, null, 2) + "\n");
+  return removed;
+}
+
 /**
  * Builds an image with the legacy builder (Docker 20.10 from Debian has no buildx; it resolves FROM
  * against local images), from a staged context holding the repository Dockerfile and extra files.
@@ -76,6 +108,7 @@ export async function buildImage(
     env: { ...process.env, DOCKER_BUILDKIT: "0" },
   });
   rmSync(context, { recursive: true, force: true });
+  recordBuiltImage(ctx, opts.tag);
   const info = inspectImage(opts.tag);
   if (!info || info.recipe !== opts.recipe) {
     throw new LabPartError(part, `docker image inspect ${opts.tag}`, ctx.logOf(part), "does not show the image just built");

@@ -4,7 +4,7 @@ import { LabPartError, logLine, probe, run } from "../exec.js";
 import type { LabLayout } from "../paths.js";
 import { recipeHash, type LabContext, type LabPart } from "./part.js";
 import { baseRecipes, DEBIAN_IMAGE } from "./base-images.js";
-import { buildImage, dockerfileText, inspectImage, megabytes, shortId } from "./images.js";
+import { buildImage, dockerfileText, inspectImage, megabytes, removeBuiltImages, shortId } from "./images.js";
 
 export const TRIVY_VERSION = "v0.74.0";
 export const TRIVY_IMAGE = "aquasec/trivy:0.74.0";
@@ -88,9 +88,8 @@ export const trivyPart: LabPart = {
   },
   async down(ctx, purge) {
     if (!purge) return "image kept";
-    if (inspectImage(TRIVY_IMAGE)?.recipe) await run("docker", ["image", "rm", TRIVY_IMAGE], { part: "trivy", log: ctx.logOf("trivy") });
+    const removed = await removeBuiltImages(ctx, "trivy", [TRIVY_IMAGE]);
     rmSync(ctx.layout.goBin, { recursive: true, force: true });
-    rmSync(ctx.layout.buildDir, { recursive: true, force: true });
-    return `removed ${TRIVY_IMAGE}, ${ctx.layout.goBin} and ${ctx.layout.buildDir}`;
+    return `removed ${[...removed, ctx.layout.goBin].join(", ")}`;
   },
 };

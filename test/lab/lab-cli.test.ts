@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { acquireLabLock } from "../../lab/lock.js";
-import { cli, cliChild, ensureLabUp, labDir, layout, listeningAddresses, registryCredentials, tempDir } from "./helpers.js";
+import { cli, cliChild, ensureLabUp, labDir, layout, listeningAddresses, registryCredentials, sh, tempDir } from "./helpers.js";
 
 const PARTS = ["packages", "docker", "registry", "base-images", "trivy", "trivy-db", "engine"];
 
@@ -164,6 +164,18 @@ describe("portcullis lab up / status / env / down", () => {
       expect(cli(["lab", "status", "--json"]).stdout).toContain('"state": "up"');
       const first = JSON.parse(cli(["lab", "status", "--json"]).stdout) as { parts: { part: string; state: string }[] };
       expect(first.parts.find((p) => p.part === "registry")!.state).toBe("up");
+    });
+
+    it("lab down --purge there removes its own data but no image it did not build", () => {
+      expect(existsSync(`${dir}/registry/credentials.env`)).toBe(true);
+      const res = cli(["lab", "down", "--purge", "--dir", dir]);
+      expect(res.code, res.stderr).toBe(0);
+      expect(res.stdout).toMatch(/^base-images\s+no images built by this lab directory$/m);
+      expect(res.stdout).toMatch(/^registry\s+not running, data and credentials removed$/m);
+      expect(existsSync(`${dir}/registry`)).toBe(false);
+      for (const ref of ["debian:bookworm-slim", "python:3.11-slim", "aquasec/trivy:0.74.0"]) {
+        expect(sh("docker", ["image", "inspect", ref]).code, ref).toBe(0);
+      }
     });
   });
 
