@@ -4,7 +4,7 @@
 import { cpSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ARTIFACTS, ROOT, dbArgs, labRun, nonce, outDir, policyFrom, readReports, runEnv, stageTimes } from "./helpers.js";
+import { ARTIFACTS, ROOT, dbArgs, engineCounters, labRun, nonce, outDir, policyFrom, readReports, runEnv, stageTimes } from "./helpers.js";
 
 describe("story 6: an unchanged second run is served from cache", () => {
   it("gives the same verdict, and prints cold and warm times per stage", async () => {
@@ -20,8 +20,13 @@ describe("story 6: an unchanged second run is served from cache", () => {
     const cold = await labRun(await args(coldOut), { env: await runEnv() });
     expect(cold.code, cold.stderr).toBe(0);
     const warmOut = outDir("warm");
+    const before = await engineCounters();
     const warm = await labRun(await args(warmOut), { env: await runEnv() });
+    const after = await engineCounters();
     expect(warm.code, warm.stderr).toBe(0);
+    // Served from cache: the engine started no container for the unchanged run (its own counter says so).
+    expect(after.containersRun - before.containersRun).toBe(0);
+    expect(after.cacheHits).toBeGreaterThan(before.cacheHits);
 
     // Same input, same bytes: the gate is deterministic and the warm run judged the same scanner output.
     expect(readReports(warmOut).verdict).toEqual(readReports(coldOut).verdict);
@@ -34,6 +39,7 @@ describe("story 6: an unchanged second run is served from cache", () => {
     );
     console.log(
       [`story 6: wall time per stage (cold = new app revision, warm = unchanged rerun)`, ...rows,
+        `  engine   warm run: ${after.containersRun - before.containersRun} containers run, ${after.cacheHits - before.cacheHits} cache hits`,
         `  total    cold ${(cold.ms / 1000).toFixed(1).padStart(7)} s   warm ${(warm.ms / 1000).toFixed(1).padStart(7)} s (CLI process incl. session)`].join("\n"),
     );
     for (const stage of ["sast", "build", "scan", "gate"]) {

@@ -225,3 +225,12 @@ export async function publishArgs(address: string): Promise<string[]> {
   const env = await labEnv();
   return ["--publish", address, "--username", env.PORTCULLIS_LAB_REGISTRY_USER!, "--password-env", "PORTCULLIS_LAB_REGISTRY_PASSWORD"];
 }
+
+/** The lab engine's counters (requests served, containers run, steps executed, cache hits). */
+export async function engineCounters(): Promise<{ requestsServed: number; containersRun: number; stepsExecuted: number; cacheHits: number }> {
+  const { engineState } = await import("../../lab/engine/service.js");
+  const { resolveLabDir } = await import("../../lab/paths.js");
+  const state = await engineState(resolveLabDir());
+  if (!state?.running || !state.counters) throw new Error("the lab engine is not running (portcullis lab up)");
+  return state.counters;
+}
