@@ -234,7 +234,9 @@ export class PipelineRun {
             return { ok: true };
           } catch (err) {
             const { message, output } = describeEngineError(err);
-            return { ok: false, message, log: output || message };
+            const log = output || message;
+            // The last line names the step that failed (e.g. the RUN that ran pytest); the rest goes to build.log.
+            return { ok: false, message: tail(log, 1) || message, log };
           }
         },
         (b) => (b.ok ? { text: "image built", ok: true } : { text: `build failed: ${b.message}`, ok: false }),
@@ -263,7 +265,7 @@ export class PipelineRun {
       runs.push(scanned);
     } else {
       buildLog = build.log;
-      extraErrors.push(`the image build failed, so it was not scanned or published: ${build.message}\n${tail(build.log)}`);
+      extraErrors.push(`the image build failed, so it was not scanned or published: ${build.message} (the build's output is in build.log)`);
       observe({ stage: "scan", state: "skipped", at: Date.now(), detail: "not run: the build failed", ok: false });
     }
 

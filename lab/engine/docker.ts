@@ -56,7 +56,11 @@ async function docker(args: string[], env?: NodeJS.ProcessEnv): Promise<string> 
     return stdout;
   } catch (e) {
     const err = e as { stderr?: string; stdout?: string; message: string };
-    const detail = (err.stderr || err.stdout || err.message).trim().split("\n").slice(-15).join("\n");
+    const detail =
+      args[0] === "build"
+        ? // A failing RUN step's own output (pytest's report, say) is on stdout; stderr only names the step.
+          [err.stdout, err.stderr].filter(Boolean).join("\n").trim().split("\n").slice(-60).join("\n")
+        : (err.stderr || err.stdout || err.message).trim().split("\n").slice(-15).join("\n");
     throw new Error(`docker ${args[0]} failed: ${detail}`);
   }
 }
