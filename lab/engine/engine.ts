@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DockerExecutor } from "./docker.js";
+import { publish } from "./fsutil.js";
 import { EngineState } from "./state.js";
 
 /** What every resolver needs: state (IDs, secrets, memo, counters, log) and the Docker executor. */
@@ -38,6 +39,30 @@ export class Engine {
       writeFileSync(record, JSON.stringify(result), { mode: 0o600 });
       this.state.log(label, Date.now() - started, false);
       return result;
+    });
+  }
+
+  /**
+   * A snapshot directory built once per key by `build(tmp)` (after `upstream`, which is not timed) and kept
+   * in the store, so it also outlives the process. Returns its path.
+   */
+  materialize(label: string, key: string, build: (tmp: string) => Promise<void> | void, upstream: () => Promise<unknown> = async () => undefined): Promise<string> {
+    return this.state.once(`snapshot:${key}`, async () => {
+      const dest = this.snapshot(key);
+      if (existsSync(dest)) {
+        this.state.counters.cacheHits++;
+        this.state.log(label, 0, true);
+        return dest;
+      }
+      await upstream();
+      const started = Date.now();
+      const tmp = this.tmpDir();
+      await build(tmp);
+      if (existsSync(tmp)) chmodSync(tmp, 0o755);
+      publish(tmp, dest);
+      this.state.counters.stepsExecuted++;
+      this.state.log(label, Date.now() - started, false);
+      return dest;
     });
   }
 

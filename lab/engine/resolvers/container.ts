@@ -327,7 +327,7 @@ export class Container {
       if (!top || !lstatSync(join(out, top)).isDirectory()) throw new Error(`Container.directory: ${path} is not a directory`);
       for (const n of readdirSync(join(out, top))) renameSync(join(out, top, n), join(tmp, n));
       rmSync(out, { recursive: true, force: true });
-    });
+    }, () => this.state());
   }
 
   rootfs(): Directory {
@@ -344,7 +344,7 @@ export class Container {
       if (!lstatSync(join(out, posix.basename(path))).isFile()) throw new Error(`Container.file: ${path} is not a file`);
       renameSync(join(out, posix.basename(path)), dest);
       rmSync(out, { recursive: true, force: true });
-    });
+    }, () => this.state());
   }
 
   // --- mounts, secrets, registry auth -------------------------------------------------------------
@@ -403,12 +403,12 @@ export class Container {
 
   /** The OCI layout (plus docker manifest.json) of this container's image, stored once per key. */
   private layout(): Directory {
-    return Directory.snapshot(this.e, keyOf("Container.layout", this.key), "image layout", async (tmp) => imageLayout(this.e, await this.state(), tmp));
+    return Directory.snapshot(this.e, keyOf("Container.layout", this.key), "image layout", async (tmp) => imageLayout(this.e, await this.state(), tmp), () => this.state());
   }
 
   asTarball(): File {
     const layout = this.layout();
-    return storedFile(this.e, keyOf("Container.asTarball", this.key), "image.tar", "asTarball", async (dest) => writeTarball(await layout.path(), dest));
+    return storedFile(this.e, keyOf("Container.asTarball", this.key), "image.tar", "asTarball", async (dest) => writeTarball(await layout.path(), dest), () => layout.path());
   }
 
   async export(args: { path: string; expand: boolean }, ctx: RequestContext): Promise<string> {

@@ -1,7 +1,7 @@
 import { chmodSync, chownSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, posix, resolve } from "node:path";
 import type { Engine } from "../engine.js";
-import { copyEntries, hashTree, listTree, pathFilter, publish } from "../fsutil.js";
+import { copyEntries, hashTree, listTree, pathFilter } from "../fsutil.js";
 import { keyOf } from "../state.js";
 import { Container, containerFromImage } from "./container.js";
 import type { RequestContext } from "./context.js";
@@ -18,21 +18,9 @@ export class Directory {
   readonly __typename = "Directory";
   constructor(readonly e: Engine, readonly key: string, readonly path: () => Promise<string>) {}
 
-  /** A directory produced by `build(tmp)`, stored once under its key. */
-  static snapshot(e: Engine, key: string, label: string, build: (tmp: string) => Promise<void> | void): Directory {
-    return new Directory(e, key, () =>
-      e.state.once(`dir:${key}`, async () => {
-        const dest = e.snapshot(key);
-        if (existsSync(dest)) return dest;
-        const started = Date.now();
-        const tmp = e.tmpDir();
-        await build(tmp);
-        if (existsSync(tmp)) chmodSync(tmp, 0o755);
-        publish(tmp, dest);
-        e.state.log(label, Date.now() - started, false);
-        return dest;
-      }),
-    );
+  /** A directory produced by `build(tmp)` (after `upstream`), stored once under its key. */
+  static snapshot(e: Engine, key: string, label: string, build: (tmp: string) => Promise<void> | void, upstream?: () => Promise<unknown>): Directory {
+    return new Directory(e, key, () => e.materialize(label, key, build, upstream));
   }
 
   static empty(e: Engine): Directory {
@@ -72,11 +60,12 @@ export class Directory {
   }
 
   /** A new snapshot: a copy of this one changed by `change(copyRoot)`. */
-  private derive(op: string, args: unknown, change: (root: string) => Promise<void> | void): Directory {
-    return Directory.snapshot(this.e, keyOf(`Directory.${op}`, this.key, args), `directory ${op} ${JSON.stringify(args)}`, async (tmp) => {
+  private derive(op: string, args: { path?: string; source?: string }, change: (root: string) => Promise<void> | void, sources: Directory[] | File[] = []): Directory {
+    const upstream = () => Promise.all([this.path(), ...sources.map((s) => s.path())]);
+    return Directory.snapshot(this.e, keyOf(`Directory.${op}`, this.key, args), `directory ${op} ${args.path ?? ""}`, async (tmp) => {
       cpSync(await this.path(), tmp, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
       await change(tmp);
-    });
+    }, upstream);
   }
 
   withNewFile(args: { path: string; contents: string; permissions: number }): Directory {
@@ -96,7 +85,7 @@ export class Directory {
       cpSync(await source.path(), p, { preserveTimestamps: true });
       if (args.permissions != null) chmodSync(p, args.permissions);
       if (args.owner) chownTree(p, args.owner);
-    });
+    }, [source]);
   }
 
   withDirectory(args: { path: string; source: string; exclude: string[]; include: string[]; owner?: string | null; permissions?: number | null }): Directory {
@@ -112,7 +101,7 @@ export class Directory {
       rmSync(staged, { recursive: true, force: true });
       if (args.permissions != null) for (const rel of entries) chmodSync(join(target, rel), args.permissions);
       if (args.owner) chownTree(target, args.owner);
-    });
+    }, [source]);
   }
 
   withNewDirectory(args: { path: string; permissions: number }): Directory {
@@ -132,11 +121,11 @@ export class Directory {
   }
 
   filter(args: { exclude: string[]; include: string[] }): Directory {
-    return Directory.snapshot(this.e, keyOf("Directory.filter", this.key, args), `directory filter ${JSON.stringify(args)}`, async (tmp) => {
+    return Directory.snapshot(this.e, keyOf("Directory.filter", this.key, args), "directory filter", async (tmp) => {
       const from = await this.path();
       rmSync(tmp, { recursive: true, force: true });
       copyEntries(from, listTree(from, pathFilter(args.include, args.exclude)), tmp);
-    });
+    }, () => this.path());
   }
 
   async digest(): Promise<string> {

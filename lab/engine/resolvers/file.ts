@@ -2,7 +2,6 @@ import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { Engine } from "../engine.js";
-import { publish } from "../fsutil.js";
 import { keyOf } from "../state.js";
 import type { RequestContext } from "./context.js";
 
@@ -52,18 +51,7 @@ export class File {
   }
 }
 
-/** A File whose bytes are a host file already in the store (or made on demand by `make`). */
-export function storedFile(e: Engine, key: string, name: string, label: string, make: (dest: string) => Promise<void>): File {
-  return new File(e, key, name, () =>
-    e.state.once(`file:${key}`, async () => {
-      const dest = join(e.snapshot(key), name);
-      if (existsSync(dest)) return dest;
-      const started = Date.now();
-      const tmp = e.tmpDir();
-      await make(join(tmp, name));
-      publish(tmp, e.snapshot(key));
-      e.state.log(label, Date.now() - started, false);
-      return dest;
-    }),
-  );
+/** A File whose bytes are made once per key by `make(dest)` (after `upstream`, not timed) and kept in the store. */
+export function storedFile(e: Engine, key: string, name: string, label: string, make: (dest: string) => Promise<void>, upstream?: () => Promise<unknown>): File {
+  return new File(e, key, name, async () => join(await e.materialize(label, key, (tmp) => make(join(tmp, name)), upstream), name));
 }
