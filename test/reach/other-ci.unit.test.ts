@@ -120,6 +120,14 @@ describe("the CI wrappers around dagger call", () => {
       expect(readFileSync(join(run.dir, "reports/verdict.json"), "utf8")).toContain(`"outcome": "${outcome}"`);
     });
 
+    it.each([
+      ["app-fail", 1],
+      ["app-pass", 0],
+    ] as const)("reads the verdict.json of a real lab run (%s) as exit %i", (fixture, code) => {
+      const run = runBash([SHELL_EXAMPLE], { FAKE_VERDICT: resolve(REPO_ROOT, "test/reach/fixtures", fixture, "verdict.json"), PORTCULLIS_MODULE: "/m" });
+      expect(run.status, run.output).toBe(code);
+    });
+
     it("exits 2 when dagger call fails or no verdict comes back", () => {
       expect(shell("pass", { FAKE_ENGINE_DOWN: "1" }).status).toBe(2);
       const empty = join(root, "empty.json");

@@ -77,6 +77,17 @@ describe("fitting the module's SARIF to code scanning's limits", () => {
     expect(log.runs.map((run) => toolKey(run)).sort()).toEqual(tools);
   });
 
+  it("splits the SARIF of a real pipeline run on the lab (fixtures/regen.sh) into Bandit and Trivy files", () => {
+    const log = JSON.parse(readFileSync(resolve(REPO_ROOT, "test/reach/fixtures/app-pass/portcullis.sarif"), "utf8")) as Log;
+    const { files, warnings } = fitSarifToLimits(log, { sourcePrefix: "app" });
+    expect(warnings).toEqual([]);
+    expect(Object.keys(files).sort()).toEqual(["bandit", "trivy"]);
+    const trivy = files.trivy!.runs[0]!.results!;
+    expect(trivy.map((r) => r.ruleId)).toEqual(["CVE-2023-45853"]);
+    expect(trivy[0]!.locations![0]!.physicalLocation!.artifactLocation).toEqual({ uri: "app/Dockerfile", uriBaseId: "%SRCROOT%" });
+    expect(trivy[0]!.suppressions?.[0]?.status).toBe("accepted"); // the waiver travels to code scanning
+  });
+
   it("leaves paths alone when the source is the repository root", () => {
     const log = banditSarif();
     expect(uris(fitSarifToLimits(log, { sourcePrefix: "." }).files.bandit!)).toEqual(uris(log));
