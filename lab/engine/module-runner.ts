@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { hashTree, listTree } from "./fsutil.js";
 import type { CallContext, FunctionDef, ModuleData, TypeDefData } from "./resolvers/module.js";
@@ -266,7 +266,7 @@ async function present(engine: EngineInfo, result: { type: TypeDefData; json: st
   if (exportPath) {
     if (!core) throw new Error(`--export needs a Container, Directory or File result, not ${typeName(result.type)}`);
     const exported = await gql(engine, `{ load${result.type.name}FromID(id: ${q(value)}) { export(path: ${q(resolve(exportPath))}) } }`);
-    return `${relative(process.cwd(), String(exported)) || "."}`;
+    return String(exported);
   }
   if (result.type.name === "File") return String(await gql(engine, `{ loadFileFromID(id: ${q(value)}) { contents } }`));
   if (result.type.name === "Directory") return (await gql(engine, `{ loadDirectoryFromID(id: ${q(value)}) { entries } }`) as string[]).join("\n");

@@ -18,6 +18,7 @@ export interface EngineSession {
   token?: string;
   pid?: number;
   log?: string;
+  counters?: { requestsServed: number; containersRun: number; cacheHits: number };
 }
 
 const SERVICE_FILE = join(LAB_SOURCE_DIR, "engine", "service.ts");
@@ -59,7 +60,10 @@ export const enginePart: LabPart = {
     const session = await engineSession(ctx.layout.dir);
     if (!session) return { state: "unavailable", detail: "not yet available (lab/engine/service.ts does not exist)" };
     return session.running
-      ? { state: "up", detail: `session on 127.0.0.1:${session.port} (pid ${session.pid})` }
+      ? {
+          state: "up",
+          detail: `session on 127.0.0.1:${session.port} (pid ${session.pid})${session.counters ? `; ${session.counters.requestsServed} requests served, ${session.counters.containersRun} containers run, ${session.counters.cacheHits} cache hits` : ""}`,
+        }
       : { state: "down", detail: "not running" };
   },
   async down(ctx) {
