@@ -35,13 +35,14 @@ export function basicAuth(creds: RegistryCredentials): string {
 }
 
 /** GET /v2/ with and without credentials: 401 then 200 means our authenticated registry answers. */
-async function registryAnswers(creds: RegistryCredentials | undefined): Promise<"ours" | "foreign" | "none"> {
+async function registryAnswers(creds: RegistryCredentials | undefined): Promise<"ours" | "refuses-credentials" | "foreign" | "none"> {
   const url = `http://${REGISTRY_ADDRESS}/v2/`;
   try {
     const anonymous = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-    if (anonymous.status !== 401 || !creds) return "foreign";
+    if (anonymous.status !== 401) return "foreign";
+    if (!creds) return "refuses-credentials";
     const authed = await fetch(url, { headers: { authorization: basicAuth(creds) }, signal: AbortSignal.timeout(2_000) });
-    return authed.status === 200 ? "ours" : "foreign";
+    return authed.status === 200 ? "ours" : "refuses-credentials";
   } catch {
     return "none";
   }
@@ -78,6 +79,8 @@ async function prepare(layout: LabLayout, log: string): Promise<RegistryCredenti
   mkdirSync(layout.registryData, { recursive: true, mode: 0o700 });
   let creds = readRegistryCredentials(layout);
   if (!creds) {
+    // New credentials need a new htpasswd (a registry still running with the old one is restarted by lab down/up).
+    rmSync(layout.registryHtpasswd, { force: true });
     creds = { user: REGISTRY_USER, password: randomBytes(24).toString("base64url") };
     writeFileSync(
       layout.registryCredentials,
@@ -114,8 +117,12 @@ export const registryPart: LabPart = {
     const answer = await registryAnswers(creds);
     if (pid !== undefined && answer === "ours") return { action: "reused", detail: `http://${REGISTRY_ADDRESS} (pid ${pid})` };
     if (answer !== "none") {
-      logLine(log, `port ${REGISTRY_PORT} answers but not as the lab registry (answer: ${answer})`);
-      throw new LabPartError("registry", `GET http://${REGISTRY_ADDRESS}/v2/`, log, `port ${REGISTRY_PORT} is taken by another server`);
+      logLine(log, `port ${REGISTRY_PORT} answers but not as this lab's registry (${answer})`);
+      const why =
+        answer === "foreign"
+          ? `port ${REGISTRY_PORT} is taken by another server`
+          : `port ${REGISTRY_PORT} is taken by a registry that refuses this lab's credentials (another lab directory's?)`;
+      throw new LabPartError("registry", `GET http://${REGISTRY_ADDRESS}/v2/`, log, why);
     }
     const cmd = ["serve", layout.registryConfig];
     const started = startDaemon("docker-registry", cmd, { log, cwd: layout.registryDir });
@@ -133,6 +140,7 @@ export const registryPart: LabPart = {
     const answer = await registryAnswers(readRegistryCredentials(ctx.layout));
     if (pid !== undefined && answer === "ours") return { state: "up", detail: `http://${REGISTRY_ADDRESS} (pid ${pid}, data ${ctx.layout.registryData})` };
     if (answer === "foreign") return { state: "down", detail: `port ${REGISTRY_PORT} taken by another server` };
+    if (answer === "refuses-credentials") return { state: "down", detail: `port ${REGISTRY_PORT} taken by a registry refusing this lab's credentials` };
     return { state: "down", detail: `not running (data kept in ${ctx.layout.registryData})` };
   },
   async down(ctx, purge) {

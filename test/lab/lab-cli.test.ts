@@ -148,11 +148,11 @@ describe("portcullis lab up / status / env / down", () => {
       expect(res.code).toBe(2);
       expect(res.stdout).toMatch(/^docker\s+reused/m);
       expect(res.stderr.trim().split("\n").pop()).toBe(
-        `portcullis lab up: part "registry" failed: \`GET http://127.0.0.1:5000/v2/\` port 5000 is taken by another server (log: ${dir}/logs/registry.log)`,
+        `portcullis lab up: part "registry" failed: \`GET http://127.0.0.1:5000/v2/\` port 5000 is taken by a registry that refuses this lab's credentials (another lab directory's?) (log: ${dir}/logs/registry.log)`,
       );
       const status = cli(["lab", "status", "--dir", dir]);
       expect(status.code).toBe(0);
-      expect(status.stdout).toMatch(/^registry\s+down\s+port 5000 taken by another server/m);
+      expect(status.stdout).toMatch(/^registry\s+down\s+port 5000 taken by a registry refusing this lab's credentials/m);
       expect(status.stdout).toMatch(/^trivy-db\s+down\s+no DB in/m);
     });
 
