@@ -10,7 +10,7 @@ import {
   parseDbMetadata,
   parsePolicy,
   parseTrivy,
-  renderReports,
+  renderReport,
   summarizeVerdict,
   toolFailure,
   type DbMetadata,
@@ -90,19 +90,17 @@ async function scannerRun(
   }
 }
 
-async function writeReports(files: Partial<Record<ReportFile, string>>, reports: Record<ReportFile, string>): Promise<string[]> {
-  const written: string[] = [];
+/** Renders and writes one report at a time, so a huge verdict never holds all four in memory. */
+async function writeReports(files: Partial<Record<ReportFile, string>>, render: (name: ReportFile) => string): Promise<void> {
   for (const [name, path] of Object.entries(files) as Array<[ReportFile, string | undefined]>) {
     if (!path) continue;
     try {
       await mkdir(dirname(path), { recursive: true });
-      await writeFile(path, reports[name]);
+      await writeFile(path, render(name));
     } catch (error) {
       throw new InputError(`cannot write ${name} report to ${path}: ${(error as Error).message}`);
     }
-    written.push(path);
   }
-  return written;
 }
 
 export async function runGate(args: GateArgs): Promise<number> {
@@ -114,17 +112,20 @@ export async function runGate(args: GateArgs): Promise<number> {
   const policyText = args.policy ? await readInputFile("--policy", args.policy) : DEFAULT_POLICY_YAML;
   const policy = parsePolicy(policyText, { filePath: policyPath, now });
 
-  const runs: ToolRun[] = [];
   const problems: string[] = [];
-  for (const [tool, flag, path, parse] of [
-    ["bandit", "--bandit", args.bandit, parseBandit],
-    ["trivy", "--trivy", args.trivy, parseTrivy],
-  ] as const) {
-    if (!path) continue;
-    const { run, problem } = await scannerRun(tool, flag, path, parse);
-    runs.push(run);
-    if (problem) problems.push(problem);
-  }
+  const loadRuns = async (): Promise<ToolRun[]> => {
+    const runs: ToolRun[] = [];
+    for (const [tool, flag, path, parse] of [
+      ["bandit", "--bandit", args.bandit, parseBandit],
+      ["trivy", "--trivy", args.trivy, parseTrivy],
+    ] as const) {
+      if (!path) continue;
+      const { run, problem } = await scannerRun(tool, flag, path, parse);
+      runs.push(run);
+      if (problem) problems.push(problem);
+    }
+    return runs;
+  };
 
   let db: DbMetadata | undefined;
   const extraErrors: string[] = [];
@@ -139,8 +140,9 @@ export async function runGate(args: GateArgs): Promise<number> {
     }
   }
 
-  const verdict = evaluate({ runs, policy, now, ...(db ? { db } : {}), extraErrors });
-  const reports = renderReports(verdict, args.imageLocation ? { imageLocation: args.imageLocation } : {});
+  // The runs are only referenced from here, so their findings can be freed once judged.
+  const verdict = evaluate({ runs: await loadRuns(), policy, now, ...(db ? { db } : {}), extraErrors });
+  const renderOptions = args.imageLocation ? { imageLocation: args.imageLocation } : {};
   const fromDir = (name: ReportFile) => (args.outDir ? join(args.outDir, name) : undefined);
   await writeReports(
     {
@@ -149,10 +151,10 @@ export async function runGate(args: GateArgs): Promise<number> {
       "verdict.json": args.json ?? fromDir("verdict.json"),
       "junit.xml": args.junit ?? fromDir("junit.xml"),
     },
-    reports,
+    (name) => renderReport(name, verdict, renderOptions),
   );
 
-  if (!args.quiet) process.stdout.write(reports["summary.md"]);
+  if (!args.quiet) process.stdout.write(renderReport("summary.md", verdict));
   if (problems.length > 0) {
     for (const problem of problems) process.stderr.write(`portcullis gate: ${problem}\n`);
   } else if (verdict.outcome !== "pass") {

@@ -42,7 +42,7 @@ describe("SARIF report (Bandit)", () => {
       shortDescription: { text: "B104 hardcoded_bind_all_interfaces" },
       helpUri: "https://bandit.readthedocs.io/en/1.9.4/plugins/b104_hardcoded_bind_all_interfaces.html",
       help: {
-        text: "hardcoded_bind_all_interfaces — https://bandit.readthedocs.io/en/1.9.4/plugins/b104_hardcoded_bind_all_interfaces.html",
+        text: "hardcoded_bind_all_interfaces - https://bandit.readthedocs.io/en/1.9.4/plugins/b104_hardcoded_bind_all_interfaces.html",
         markdown:
           "[B104](https://bandit.readthedocs.io/en/1.9.4/plugins/b104_hardcoded_bind_all_interfaces.html): hardcoded_bind_all_interfaces",
       },
@@ -112,5 +112,32 @@ describe("SARIF helpers", () => {
   it("writes CWE tags as GitHub reads them", () => {
     expect(cweTag("CWE-605")).toBe("external/cwe/cwe-605");
     expect(cweTag("NVD-CWE-noinfo")).toBeUndefined();
+  });
+});
+
+describe("SARIF report for large verdicts (compact writer)", () => {
+  it("writes the same results as the indented writer, and stays valid SARIF", () => {
+    const real = JSON.parse(fixture("bandit/bandit-b104.json"));
+    const many = {
+      ...real,
+      results: Array.from({ length: 6_000 }, (_, i) => ({ ...real.results[i % 4], filename: `./app/m${i}.py` })),
+    };
+    const policy = parsePolicy("version: 1\n", { filePath: "p.yaml" });
+    const big = evaluate({ runs: [parseBandit(JSON.stringify(many), { filePath: "many.json" })], policy, now: NOW });
+    const small = evaluate({
+      runs: [parseBandit(JSON.stringify({ ...many, results: many.results.slice(0, 8) }), { filePath: "few.json" })],
+      policy,
+      now: NOW,
+    });
+    const compactText = renderSarif(big);
+    expect(compactText.split("\n")).toHaveLength(2); // one line plus the final newline
+    const compact = expectValidSarif(compactText);
+    const pretty = expectValidSarif(renderSarif(small));
+    expect(compact.runs[0]!.results).toHaveLength(6_000);
+    expect(compact.runs[0]!.tool).toEqual(pretty.runs[0]!.tool);
+    const byFingerprint = new Map(compact.runs[0]!.results!.map((r) => [r.partialFingerprints!["portcullis/v1"], r]));
+    for (const result of pretty.runs[0]!.results!) {
+      expect(byFingerprint.get(result.partialFingerprints!["portcullis/v1"])).toEqual(result);
+    }
   });
 });

@@ -1,8 +1,9 @@
 import { z } from "zod";
 import { CONFIDENCES, type Confidence, type Finding, type Severity } from "./findings.js";
 import { fingerprintOf } from "./fingerprint.js";
+import { stringInterner } from "./intern.js";
 import type { ToolRun } from "./toolrun.js";
-import { parseJsonText, validate } from "./validate.js";
+import { parseJsonText, rawArray, validate } from "./validate.js";
 
 // Bandit's own scale: UNDEFINED is what a plugin reports when it sets none.
 const BanditLevel = z.enum(["UNDEFINED", "LOW", "MEDIUM", "HIGH"]);
@@ -24,14 +25,18 @@ const BanditResult = z.object({
   code: z.string().optional(),
 });
 
-/** Bandit's JSON formatter output (1.7.x–1.9.x): `errors` and `results` are always present. */
+/**
+ * Bandit's JSON formatter output (1.7.x–1.9.x): `errors` and `results` are always present.
+ * Each result is `BanditResultSchema`, validated one at a time in parseBandit.
+ */
 export const BanditReportSchema = z.object({
   errors: z.array(z.object({ filename: z.string(), reason: z.string() })),
   generated_at: z.string().optional(),
   metrics: z.record(z.string(), z.unknown()).optional(),
-  results: z.array(BanditResult),
+  results: rawArray,
 });
-export type BanditReport = z.infer<typeof BanditReportSchema>;
+export const BanditResultSchema = BanditResult;
+export type BanditResult = z.infer<typeof BanditResult>;
 
 /** Paths relative to the scanned source, without the "./" Bandit keeps from `-r .`. */
 export function normaliseSourcePath(path: string): string {
@@ -49,47 +54,54 @@ function confidenceOf(level: z.infer<typeof BanditLevel>): Confidence {
 }
 
 // Bandit's JSON has no version field; its more_info links are versioned docs (…/en/1.9.4/…).
-function versionFrom(report: BanditReport): string | undefined {
-  for (const result of report.results) {
-    const match = /\/en\/(\d+\.\d+\.\d+)\//.exec(result.more_info ?? "");
-    if (match) return match[1];
-  }
-  return undefined;
+function versionFrom(moreInfo: string | undefined): string | undefined {
+  return /\/en\/(\d+\.\d+\.\d+)\//.exec(moreInfo ?? "")?.[1];
 }
 
 /** Bandit JSON -> findings. Files Bandit could not scan become errors: a file not scanned is not a pass. */
 export function parseBandit(text: string, opts: { filePath: string }): ToolRun {
-  const report = validate(BanditReportSchema, parseJsonText(text, { filePath: opts.filePath, what: "Bandit JSON report" }), {
-    filePath: opts.filePath,
-    what: "Bandit JSON report",
-  });
-  const findings = report.results.map((result): Finding => {
+  const what = "Bandit JSON report";
+  const report = validate(BanditReportSchema, parseJsonText(text, { filePath: opts.filePath, what }), { filePath: opts.filePath, what });
+  const intern = stringInterner();
+  // CWE and links depend only on the test (and Bandit's docs version): shared by all its findings.
+  const references = new Map<string, { cwe: string[]; links: string[] }>();
+  let version: string | undefined;
+  const findings: Finding[] = [];
+  for (let i = 0; i < report.results.length; i++) {
+    const result = validate(BanditResult, report.results[i], { filePath: opts.filePath, what, at: ["results", i] });
+    report.results[i] = undefined; // done with the raw item: lets a large report be freed as it is read
+    version ??= versionFrom(result.more_info);
     const location = {
-      path: normaliseSourcePath(result.filename),
+      path: intern(normaliseSourcePath(result.filename)),
       line: result.line_number,
       ...(result.line_range && result.line_range.length > 1 ? { endLine: Math.max(...result.line_range) } : {}),
       ...(result.col_offset !== undefined ? { column: result.col_offset + 1 } : {}),
     };
-    const cwe = result.issue_cwe && result.issue_cwe.id > 0 ? [`CWE-${result.issue_cwe.id}`] : [];
-    const links = [result.more_info, result.issue_cwe?.link].filter((l): l is string => !!l);
-    return {
+    const referenceKey = `${result.test_id}\u0000${result.more_info ?? ""}\u0000${result.issue_cwe?.id ?? ""}`;
+    let shared = references.get(referenceKey);
+    if (!shared) {
+      shared = {
+        cwe: result.issue_cwe && result.issue_cwe.id > 0 ? [`CWE-${result.issue_cwe.id}`] : [],
+        links: [result.more_info, result.issue_cwe?.link].filter((l): l is string => !!l),
+      };
+      references.set(referenceKey, shared);
+    }
+    const ruleId = intern(result.test_id);
+    findings.push({
       tool: "bandit",
       stage: "sast",
-      ruleId: result.test_id,
-      title: result.test_name,
-      message: result.issue_text,
+      ruleId,
+      title: intern(result.test_name),
+      message: intern(result.issue_text),
       severity: severityOf(result.issue_severity),
       confidence: confidenceOf(result.issue_confidence),
       location,
-      cwe,
-      links,
-      fingerprint: fingerprintOf("bandit", result.test_id, { location }),
-    };
-  });
-  const errors = report.errors.map(
-    (e) => `Bandit could not scan ${normaliseSourcePath(e.filename)}: ${e.reason}`,
-  );
-  const version = versionFrom(report);
+      cwe: shared.cwe,
+      links: shared.links,
+      fingerprint: fingerprintOf("bandit", ruleId, { location }),
+    });
+  }
+  const errors = report.errors.map((e) => `Bandit could not scan ${normaliseSourcePath(e.filename)}: ${e.reason}`);
   return {
     tool: "bandit",
     stage: "sast",

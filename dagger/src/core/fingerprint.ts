@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { PackageLocation, SourceLocation, ToolName } from "./findings.js";
 
 /**
@@ -15,5 +15,6 @@ export function fingerprintOf(
     : where.package
       ? ["pkg", where.package.target, where.package.name, where.package.installedVersion, where.package.path ?? ""]
       : ["none"];
-  return createHash("sha256").update([tool, ruleId, ...place].join("\u0000")).digest("hex");
+  // One-shot hash: several times cheaper than createHash() per finding on large reports.
+  return hash("sha256", [tool, ruleId, ...place].join("\u0000"), "hex");
 }

@@ -134,6 +134,7 @@ function cmp(a: string, b: string): number {
 
 interface CompiledWaiver {
   waiver: Waiver;
+  ref: WaiverRef;
   expired: boolean;
   pathMatches?: (path: string) => boolean;
   matched: number;
@@ -201,12 +202,17 @@ export function evaluate(input: GateInput): Verdict {
 
   const compiled: CompiledWaiver[] = policy.waivers.map((waiver) => ({
     waiver,
+    ref: refOf(waiver),
     expired: waiverExpired(waiver, now),
     ...(waiver.path !== undefined ? { pathMatches: picomatch(waiver.path, { dot: true }) } : {}),
     matched: 0,
   }));
   const waiversById = new Map<string, CompiledWaiver[]>();
-  for (const w of compiled) waiversById.set(w.waiver.id, [...(waiversById.get(w.waiver.id) ?? []), w]);
+  for (const w of compiled) {
+    const same = waiversById.get(w.waiver.id);
+    if (same) same.push(w);
+    else waiversById.set(w.waiver.id, [w]);
+  }
 
   // The same finding reported twice (same fingerprint) is judged once.
   const seen = new Set<string>();
@@ -274,14 +280,32 @@ function judge(finding: Finding, candidates: CompiledWaiver[], policy: Policy): 
     if (w.expired) expired ??= w;
     else active ??= w;
   }
-  const expiredRef = expired ? { expiredWaiver: refOf(expired.waiver) } : {};
-  if (active) return { ...finding, disposition: "waived", waivedBy: refOf(active.waiver), ...expiredRef };
-  const disposition: Disposition = isBlocking(finding, policy)
-    ? "blocking"
-    : severityAtLeast(finding.severity, warnOn(finding.stage, policy))
-      ? "warning"
-      : "info";
-  return { ...finding, disposition, ...expiredRef };
+  const disposition: Disposition = active
+    ? "waived"
+    : isBlocking(finding, policy)
+      ? "blocking"
+      : severityAtLeast(finding.severity, warnOn(finding.stage, policy))
+        ? "warning"
+        : "info";
+  // Built field by field (not spread) so every judged finding shares one compact object shape.
+  const judged: JudgedFinding = {
+    tool: finding.tool,
+    stage: finding.stage,
+    ruleId: finding.ruleId,
+    title: finding.title,
+    message: finding.message,
+    severity: finding.severity,
+    cwe: finding.cwe,
+    links: finding.links,
+    fingerprint: finding.fingerprint,
+    disposition,
+  };
+  if (finding.confidence !== undefined) judged.confidence = finding.confidence;
+  if (finding.location !== undefined) judged.location = finding.location;
+  if (finding.package !== undefined) judged.package = finding.package;
+  if (active) judged.waivedBy = active.ref;
+  if (expired) judged.expiredWaiver = expired.ref;
+  return judged;
 }
 
 function describe(f: Finding): string {
@@ -294,14 +318,14 @@ function describe(f: Finding): string {
 export function summarizeVerdict(verdict: Verdict): string {
   const { counts } = verdict;
   const tail = `${counts.warnings} warning(s), ${counts.waived} waived, ${counts.total} finding(s) in all.`;
-  const list = (items: string[], max = 3) =>
-    items.slice(0, max).join("; ") + (items.length > max ? `; and ${items.length - max} more` : "");
+  const list = (items: string[], total = items.length) =>
+    items.join("; ") + (total > items.length ? `; and ${total - items.length} more` : "");
   if (verdict.outcome === "error") {
     const blocking = counts.blocking > 0 ? ` ${counts.blocking} blocking finding(s) as well.` : "";
-    return `ERROR: the gate could not judge (${verdict.errors.length} problem(s)): ${list(verdict.errors, 2)}.${blocking} ${tail}`;
+    return `ERROR: the gate could not judge (${verdict.errors.length} problem(s)): ${list(verdict.errors.slice(0, 2), verdict.errors.length)}.${blocking} ${tail}`;
   }
   if (verdict.outcome === "fail") {
-    return `FAIL: ${counts.blocking} blocking finding(s): ${list(verdict.blocking.map(describe))}. ${tail}`;
+    return `FAIL: ${counts.blocking} blocking finding(s): ${list(verdict.blocking.slice(0, 3).map(describe), counts.blocking)}. ${tail}`;
   }
   return `PASS: no blocking findings. ${tail}`;
 }

@@ -4,8 +4,8 @@ export * from "./errors.js";
 export { validate, parseJsonText, MAX_REPORT_BYTES } from "./validate.js";
 export { fingerprintOf } from "./fingerprint.js";
 export { type ToolRun, toolFailure, STAGE_OF_TOOL } from "./toolrun.js";
-export { parseBandit, normaliseSourcePath, BanditReportSchema } from "./bandit.js";
-export { parseTrivy, TrivyReportSchema } from "./trivy.js";
+export { parseBandit, normaliseSourcePath, BanditReportSchema, BanditResultSchema } from "./bandit.js";
+export { parseTrivy, TrivyReportSchema, TrivyVulnerabilitySchema } from "./trivy.js";
 export { parseDbMetadata, type DbMetadata } from "./dbmeta.js";
 export {
   parsePolicy,
@@ -33,7 +33,7 @@ export {
   type DbStatus,
   type SeverityCounts,
 } from "./gate.js";
-export { renderReports, REPORT_FILES, type ReportFile, type RenderOptions } from "./report/index.js";
+export { renderReport, renderReports, REPORT_FILES, type ReportFile, type RenderOptions } from "./report/index.js";
 export { renderSarif, SECURITY_SEVERITY, levelOf, cweTag } from "./report/sarif.js";
 export { renderMarkdown } from "./report/markdown.js";
 export { renderJson } from "./report/json.js";

@@ -1,8 +1,9 @@
 import { z } from "zod";
 import { SEVERITIES, type Finding, type PackageLocation } from "./findings.js";
 import { fingerprintOf } from "./fingerprint.js";
+import { stringInterner } from "./intern.js";
 import type { ToolRun } from "./toolrun.js";
-import { parseJsonText, validate } from "./validate.js";
+import { parseJsonText, rawArray, validate } from "./validate.js";
 
 // Trivy writes every field below with `omitempty`, so almost nothing is guaranteed present (v0.5x–v0.74).
 const TrivyVulnerability = z.object({
@@ -37,12 +38,13 @@ const TrivyResult = z.object({
   Class: z.string().optional(),
   Type: z.string().optional(),
   Packages: z.array(TrivyPackage).optional(),
-  Vulnerabilities: z.array(TrivyVulnerability).optional(),
-  Secrets: z.array(z.unknown()).optional(),
-  Misconfigurations: z.array(z.unknown()).optional(),
+  // Validated one vulnerability at a time (TrivyVulnerability) in parseTrivy.
+  Vulnerabilities: rawArray.optional(),
+  Secrets: rawArray.optional(),
+  Misconfigurations: rawArray.optional(),
 });
 
-/** Trivy's JSON report, SchemaVersion 2. `Results` is absent when Trivy detected nothing. */
+/** Trivy's JSON report, SchemaVersion 2 (each vulnerability is `TrivyVulnerabilitySchema`). `Results` is absent when Trivy detected nothing. */
 export const TrivyReportSchema = z.object({
   SchemaVersion: z.literal(2, { error: "expected 2 (a Trivy JSON report, SchemaVersion 2)" }),
   Trivy: z.object({ Version: z.string().optional() }).optional(),
@@ -53,6 +55,7 @@ export const TrivyReportSchema = z.object({
   Results: z.array(TrivyResult).optional(),
 });
 export type TrivyReport = z.infer<typeof TrivyReportSchema>;
+export const TrivyVulnerabilitySchema = TrivyVulnerability;
 
 function titleOf(vuln: z.infer<typeof TrivyVulnerability>): string {
   if (vuln.Title) return vuln.Title;
@@ -60,16 +63,23 @@ function titleOf(vuln: z.infer<typeof TrivyVulnerability>): string {
   return firstLine ? firstLine.slice(0, 160) : vuln.VulnerabilityID;
 }
 
+interface VulnerabilityDetails {
+  title: string;
+  cwe: string[];
+  links: string[];
+}
+
 /** Trivy JSON -> findings. No `Results` is a clean scan; the note says so. */
 export function parseTrivy(text: string, opts: { filePath: string }): ToolRun {
-  const report = validate(TrivyReportSchema, parseJsonText(text, { filePath: opts.filePath, what: "Trivy JSON report" }), {
-    filePath: opts.filePath,
-    what: "Trivy JSON report",
-  });
+  const what = "Trivy JSON report";
+  const report = validate(TrivyReportSchema, parseJsonText(text, { filePath: opts.filePath, what }), { filePath: opts.filePath, what });
   const findings: Finding[] = [];
   const notes: string[] = [];
+  const intern = stringInterner();
+  // Title, CWE and links come from Trivy's DB per vulnerability id: shared by every package it hits.
+  const details = new Map<string, VulnerabilityDetails>();
   const ignored = { secrets: 0, misconfigurations: 0 };
-  for (const result of report.Results ?? []) {
+  (report.Results ?? []).forEach((result, resultIndex) => {
     // Source package names live in the package list (OS packages: zlib1g -> zlib).
     const sourceOf = new Map<string, string>();
     for (const pkg of result.Packages ?? []) {
@@ -79,36 +89,54 @@ export function parseTrivy(text: string, opts: { filePath: string }): ToolRun {
     }
     ignored.secrets += result.Secrets?.length ?? 0;
     ignored.misconfigurations += result.Misconfigurations?.length ?? 0;
-    for (const vuln of result.Vulnerabilities ?? []) {
-      const installedVersion = vuln.InstalledVersion ?? "";
+    const target = intern(result.Target);
+    const targetType = result.Type ? intern(result.Type) : undefined;
+    const vulnerabilities = result.Vulnerabilities ?? [];
+    for (let i = 0; i < vulnerabilities.length; i++) {
+      const vuln = validate(TrivyVulnerability, vulnerabilities[i], {
+        filePath: opts.filePath,
+        what,
+        at: ["Results", resultIndex, "Vulnerabilities", i],
+      });
+      vulnerabilities[i] = undefined; // done with the raw item: lets a large report be freed as it is read
+      const ruleId = intern(vuln.VulnerabilityID);
+      let detail = details.get(ruleId);
+      if (!detail) {
+        detail = {
+          title: titleOf(vuln),
+          cwe: [...new Set(vuln.CweIDs ?? [])].sort(),
+          links: [...new Set([vuln.PrimaryURL, ...(vuln.References ?? [])].filter((l): l is string => !!l))],
+        };
+        details.set(ruleId, detail);
+      }
+      const installedVersion = intern(vuln.InstalledVersion ?? "");
       const sourceName = sourceOf.get(vuln.PkgID ?? `${vuln.PkgName}@${installedVersion}`);
       const pkg: PackageLocation = {
-        name: vuln.PkgName,
-        ...(sourceName ? { sourceName } : {}),
+        name: intern(vuln.PkgName),
+        ...(sourceName ? { sourceName: intern(sourceName) } : {}),
         installedVersion,
         ...(vuln.PkgPath ? { path: vuln.PkgPath } : {}),
-        ...(vuln.FixedVersion ? { fixedVersion: vuln.FixedVersion } : {}),
-        ...(vuln.Status ? { status: vuln.Status } : {}),
-        target: result.Target,
-        ...(result.Type ? { targetType: result.Type } : {}),
+        ...(vuln.FixedVersion ? { fixedVersion: intern(vuln.FixedVersion) } : {}),
+        ...(vuln.Status ? { status: intern(vuln.Status) } : {}),
+        target,
+        ...(targetType ? { targetType } : {}),
       };
-      const links = [vuln.PrimaryURL, ...(vuln.References ?? [])].filter((l): l is string => !!l);
       findings.push({
         tool: "trivy",
         stage: "image",
-        ruleId: vuln.VulnerabilityID,
-        title: titleOf(vuln),
-        message: `${vuln.VulnerabilityID} in ${vuln.PkgName} ${installedVersion}${
-          vuln.FixedVersion ? ` (fixed in ${vuln.FixedVersion})` : " (no fixed version)"
+        ruleId,
+        title: detail.title,
+        message: `${ruleId} in ${pkg.name} ${installedVersion}${
+          pkg.fixedVersion ? ` (fixed in ${pkg.fixedVersion})` : " (no fixed version)"
         }`,
         severity: vuln.Severity ?? "UNKNOWN",
         package: pkg,
-        cwe: [...new Set(vuln.CweIDs ?? [])].sort(),
-        links: [...new Set(links)],
-        fingerprint: fingerprintOf("trivy", vuln.VulnerabilityID, { package: pkg }),
+        cwe: detail.cwe,
+        links: detail.links,
+        fingerprint: fingerprintOf("trivy", ruleId, { package: pkg }),
       });
     }
-  }
+  });
   if (!report.Results || report.Results.length === 0) {
     notes.push("Trivy detected nothing (no Results)");
   } else if (findings.length === 0) {

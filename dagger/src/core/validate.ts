@@ -19,17 +19,21 @@ export function oneLine(error: z.ZodError): string {
 export function validate<S extends z.ZodType>(
   schema: S,
   data: unknown,
-  opts: { filePath: string; what?: string },
+  opts: { filePath: string; what?: string; /** Where `data` sits in the file, for items validated one by one. */ at?: PropertyKey[] },
 ): z.output<S> {
   const result = schema.safeParse(data);
   if (!result.success) {
+    const error = opts.at
+      ? new z.ZodError(result.error.issues.map((issue) => ({ ...issue, path: [...opts.at!, ...issue.path] })))
+      : result.error;
     const what = opts.what ? `not a valid ${opts.what}: ` : "";
-    throw new SchemaValidationError(`${opts.filePath}: ${what}${oneLine(result.error)}`, opts.filePath, {
-      cause: result.error,
-    });
+    throw new SchemaValidationError(`${opts.filePath}: ${what}${oneLine(error)}`, opts.filePath, { cause: error });
   }
   return result.data;
 }
+
+/** An array left unparsed by the envelope schema, so large reports are validated (and freed) item by item. */
+export const rawArray = z.custom<unknown[]>((value) => Array.isArray(value), { error: "expected array" });
 
 /** Parses JSON text with a one-line error for empty, oversized or truncated input. */
 export function parseJsonText(text: string, opts: { filePath: string; what: string }): unknown {

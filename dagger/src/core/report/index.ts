@@ -9,14 +9,23 @@ export type ReportFile = (typeof REPORT_FILES)[number];
 
 export type RenderOptions = SarifOptions;
 
+/** One report; callers writing large reports render and write them one at a time to bound memory. */
+export function renderReport(name: ReportFile, verdict: Verdict, opts: RenderOptions = {}): string {
+  switch (name) {
+    case "portcullis.sarif":
+      return renderSarif(verdict, opts);
+    case "summary.md":
+      return renderMarkdown(verdict);
+    case "verdict.json":
+      return renderJson(verdict);
+    case "junit.xml":
+      return renderJunit(verdict);
+  }
+}
+
 /** Every report from one verdict; the same verdict always renders to the same bytes. */
 export function renderReports(verdict: Verdict, opts: RenderOptions = {}): Record<ReportFile, string> {
-  return {
-    "portcullis.sarif": renderSarif(verdict, opts),
-    "summary.md": renderMarkdown(verdict),
-    "verdict.json": renderJson(verdict),
-    "junit.xml": renderJunit(verdict),
-  };
+  return Object.fromEntries(REPORT_FILES.map((name) => [name, renderReport(name, verdict, opts)])) as Record<ReportFile, string>;
 }
 
 export { renderJson, renderJunit, renderMarkdown, renderSarif };

@@ -1,9 +1,42 @@
-import { summarizeVerdict, type Verdict } from "../gate.js";
+import { summarizeVerdict, type JudgedFinding, type Verdict } from "../gate.js";
+
+/** Up to this many findings, JSON reports are indented for people; larger ones are compact to bound memory. */
+export const PRETTY_JSON_LIMIT = 5_000;
+
+export function jsonText(value: unknown, findings: number): string {
+  return `${JSON.stringify(value, null, findings <= PRETTY_JSON_LIMIT ? 2 : undefined)}\n`;
+}
 
 /** Bumped when the verdict.json shape changes incompatibly. */
 export const VERDICT_JSON_VERSION = 1;
 
-/** The machine-readable verdict: every finding once (with its disposition), blocking ones in full again. */
+/** A finding as verdict.json writes it: what a rule says (title, CWE, links) lives once under `rules`. */
+function recordOf(f: JudgedFinding) {
+  return {
+    fingerprint: f.fingerprint,
+    tool: f.tool,
+    stage: f.stage,
+    ruleId: f.ruleId,
+    severity: f.severity,
+    ...(f.confidence !== undefined ? { confidence: f.confidence } : {}),
+    disposition: f.disposition,
+    message: f.message,
+    ...(f.location !== undefined ? { location: f.location } : {}),
+    ...(f.package !== undefined ? { package: f.package } : {}),
+    ...(f.waivedBy !== undefined ? { waivedBy: f.waivedBy } : {}),
+    ...(f.expiredWaiver !== undefined ? { expiredWaiver: f.expiredWaiver } : {}),
+  };
+}
+
+function rulesOf(findings: JudgedFinding[]) {
+  const rules = new Map<string, { tool: string; title: string; cwe: string[]; links: string[] }>();
+  for (const f of findings) {
+    if (!rules.has(f.ruleId)) rules.set(f.ruleId, { tool: f.tool, title: f.title, cwe: f.cwe, links: f.links });
+  }
+  return Object.fromEntries([...rules.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** The machine-readable verdict: every finding once (with its disposition), the blocking ones again. */
 export function renderJson(verdict: Verdict): string {
   const document = {
     verdictVersion: VERDICT_JSON_VERSION,
@@ -16,11 +49,12 @@ export function renderJson(verdict: Verdict): string {
     notes: verdict.notes,
     tools: verdict.tools,
     db: verdict.db,
-    blocking: verdict.blocking,
+    blocking: verdict.blocking.map(recordOf),
     waived: verdict.waived.map(({ finding, waiver }) => ({ fingerprint: finding.fingerprint, ruleId: finding.ruleId, waiver })),
     expiredWaivers: verdict.expiredWaivers,
     unusedWaivers: verdict.unusedWaivers,
-    findings: verdict.findings,
+    rules: rulesOf(verdict.findings),
+    findings: verdict.findings.map(recordOf),
   };
-  return `${JSON.stringify(document, null, 2)}\n`;
+  return jsonText(document, verdict.findings.length);
 }

@@ -8,8 +8,21 @@ const STAGES: Stage[] = ["sast", "image"];
 
 function groupByRule(findings: JudgedFinding[]): Map<string, JudgedFinding[]> {
   const groups = new Map<string, JudgedFinding[]>();
-  for (const f of findings) groups.set(f.ruleId, [...(groups.get(f.ruleId) ?? []), f]);
+  for (const f of findings) {
+    const group = groups.get(f.ruleId);
+    if (group) group.push(f);
+    else groups.set(f.ruleId, [f]);
+  }
   return new Map([...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** Lists where a rule blocks; long lists are cut (every finding is in the SARIF and JSON reports). */
+export const JUNIT_LOCATION_LIMIT = 50;
+
+function failureText(findings: JudgedFinding[]): string {
+  const lines = findings.slice(0, JUNIT_LOCATION_LIMIT).map((f) => `${f.severity} ${f.ruleId} ${where(f)}: ${f.message}`);
+  if (findings.length > JUNIT_LOCATION_LIMIT) lines.push(`…and ${findings.length - JUNIT_LOCATION_LIMIT} more`);
+  return lines.join("\n");
 }
 
 function addSuite(root: XMLBuilder, name: string, cases: Array<(suite: XMLBuilder) => void>, failures: number, errors: number) {
@@ -37,7 +50,7 @@ export function renderJunit(verdict: Verdict): string {
         suite
           .ele("testcase", { classname: `portcullis.${stage}`, name: `${ruleId} ${first.title}` })
           .ele("failure", { message: `${findings.length} blocking finding(s) of ${ruleId} (${first.severity})`, type: first.severity })
-          .txt(findings.map((f) => `${f.severity} ${f.ruleId} ${where(f)}: ${f.message}`).join("\n"));
+          .txt(failureText(findings));
       });
     }
     if (cases.length === 0) {

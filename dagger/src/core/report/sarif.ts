@@ -1,6 +1,7 @@
 import type { Log, ReportingDescriptor, Result, Run, Location } from "sarif";
 import { severityRank, type Severity, type ToolName } from "../findings.js";
 import type { JudgedFinding, Verdict } from "../gate.js";
+import { PRETTY_JSON_LIMIT, jsonText } from "./json.js";
 
 export const SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json";
 
@@ -39,7 +40,7 @@ export function cweTag(cwe: string): string | undefined {
 function ruleFor(f: JudgedFinding, severity: Severity): ReportingDescriptor {
   const helpUri = f.links[0];
   const tags = ["security", ...f.cwe.map(cweTag).filter((t): t is string => !!t)];
-  const helpText = `${f.title}${helpUri ? ` — ${helpUri}` : ""}`;
+  const helpText = `${f.title}${helpUri ? ` - ${helpUri}` : ""}`;
   return {
     id: f.ruleId,
     name: f.tool === "bandit" ? f.title : f.ruleId,
@@ -97,11 +98,12 @@ function locationOf(f: JudgedFinding, opts: SarifOptions): Location {
   };
 }
 
+// The rule carries the title and links; the message says what is specific to this finding.
 function messageOf(f: JudgedFinding): string {
   if (f.package) {
     const p = f.package;
     const fix = p.fixedVersion ? `fixed in ${p.fixedVersion}` : `no fixed version${p.status ? ` (${p.status})` : ""}`;
-    return `${f.ruleId} (${f.severity}) in ${p.name} ${p.installedVersion}${p.sourceName ? ` (source ${p.sourceName})` : ""}, ${fix}; target ${p.target}: ${f.title}`;
+    return `${f.ruleId} (${f.severity}) in ${p.name} ${p.installedVersion}${p.sourceName ? ` (source ${p.sourceName})` : ""}, ${fix}; target ${p.target}`;
   }
   return `${f.ruleId} (${f.severity}, confidence ${f.confidence ?? "UNDEFINED"}): ${f.message}`;
 }
@@ -125,24 +127,12 @@ function resultOf(f: JudgedFinding, ruleIndex: number, opts: SarifOptions): Resu
           ],
         }
       : {}),
-    properties: {
-      "security-severity": SECURITY_SEVERITY[f.severity],
-      severity: f.severity,
-      disposition: f.disposition,
-      ...(f.confidence ? { confidence: f.confidence } : {}),
-      ...(f.package
-        ? {
-            package: f.package.name,
-            installedVersion: f.package.installedVersion,
-            ...(f.package.fixedVersion ? { fixedVersion: f.package.fixedVersion } : {}),
-            target: f.package.target,
-          }
-        : {}),
-    },
+    properties: { "security-severity": SECURITY_SEVERITY[f.severity], disposition: f.disposition },
   };
 }
 
-function runFor(tool: ToolName, verdict: Verdict, opts: SarifOptions): Run {
+/** A run without its results, which always come last so the compact writer can append them. */
+function runFor(tool: ToolName, verdict: Verdict): { run: Run; findings: JudgedFinding[]; indexOf: Map<string, number> } {
   const summaries = verdict.tools.filter((t) => t.tool === tool);
   const findings = verdict.findings.filter((f) => f.tool === tool);
   // A rule's severity is the worst among its results (one CVE can hit several packages).
@@ -155,7 +145,7 @@ function runFor(tool: ToolName, verdict: Verdict, opts: SarifOptions): Run {
   const indexOf = new Map(ruleIds.map((id, i) => [id, i]));
   const errors = summaries.flatMap((s) => s.errors);
   const version = summaries.find((s) => s.version)?.version;
-  return {
+  const run: Run = {
     tool: {
       driver: {
         ...DRIVERS[tool],
@@ -171,14 +161,26 @@ function runFor(tool: ToolName, verdict: Verdict, opts: SarifOptions): Run {
           : {}),
       },
     ],
-    results: findings.map((f) => resultOf(f, indexOf.get(f.ruleId)!, opts)),
     properties: { stage: summaries[0]?.stage ?? (tool === "bandit" ? "sast" : "image") },
+    results: [],
   };
+  return { run, findings, indexOf };
 }
 
 /** One SARIF 2.1.0 log, one run per tool that took part. */
 export function renderSarif(verdict: Verdict, opts: SarifOptions = {}): string {
   const tools = [...new Set(verdict.tools.map((t) => t.tool))].sort();
-  const log: Log = { $schema: SARIF_SCHEMA_URI, version: "2.1.0", runs: tools.map((tool) => runFor(tool, verdict, opts)) };
-  return `${JSON.stringify(log, null, 2)}\n`;
+  const runs = tools.map((tool) => runFor(tool, verdict));
+  const log: Log = { $schema: SARIF_SCHEMA_URI, version: "2.1.0", runs: runs.map((r) => r.run) };
+  if (verdict.findings.length <= PRETTY_JSON_LIMIT) {
+    for (const { run, findings, indexOf } of runs) run.results = findings.map((f) => resultOf(f, indexOf.get(f.ruleId)!, opts));
+    return jsonText(log, verdict.findings.length);
+  }
+  // Large logs: each result is stringified on its own, so the whole result tree never exists at once.
+  const head = JSON.stringify({ ...log, runs: [] }).slice(0, -3);
+  const body = runs.map(({ run, findings, indexOf }) => {
+    const results = findings.map((f) => JSON.stringify(resultOf(f, indexOf.get(f.ruleId)!, opts))).join(",");
+    return `${JSON.stringify(run).slice(0, -3)}[${results}]}`;
+  });
+  return `${head}[${body.join(",")}]}\n`;
 }
