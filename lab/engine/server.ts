@@ -26,7 +26,13 @@ export class EngineServer {
   constructor(labDir: string, opts: { logFile?: string; docker?: DockerExecutor } = {}) {
     const state = new EngineState(labDir, opts.logFile);
     this.engine = new Engine(state, opts.docker ?? new DockerCli(state.dir));
-    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((e: unknown) => {
+        // A malformed request must not take the engine down: answer it and keep serving.
+        if (!res.headersSent) res.writeHead(400, { "content-type": "application/json" });
+        res.end(JSON.stringify({ errors: [{ message: this.engine.state.scrub(`bad request: ${(e as Error).message}`) }] }));
+      });
+    });
     // SDK clients keep connections open across long pauses (the introspector alone takes seconds) and long execs.
     this.server.keepAliveTimeout = 0;
     this.server.requestTimeout = 0;

@@ -141,6 +141,13 @@ describe("the session", () => {
     expect(wrong.status).toBe(401);
   });
 
+  it("answers a malformed request with 400 and keeps serving", async () => {
+    const auth = { authorization: `Basic ${Buffer.from(`${engine.server.token}:`).toString("base64")}` };
+    const bad = await fetch(`http://127.0.0.1:${engine.port}/query`, { method: "POST", body: "{not json", headers: auth });
+    expect(bad.status).toBe(400);
+    expect(await withClient((c) => c.version())).toBe("v0.21.9");
+  });
+
   it("is loopback only: containers share the host network and reach the engine on 127.0.0.1", async () => {
     const out = await withClient((c) => c.container().from(BASE)
       .withExec(["bash", "-c", `hostname; exec 3<>/dev/tcp/127.0.0.1/${engine.port} && echo reached`]).stdout());
