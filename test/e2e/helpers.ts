@@ -26,7 +26,10 @@ export interface CliResult {
 }
 
 /** Runs `node ci/bin/portcullis.mjs ARGS` from the repo root; output is also saved under ARTIFACTS. */
-export function portcullis(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+export function portcullis(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; record?: boolean } = {},
+): Promise<CliResult> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
@@ -43,6 +46,7 @@ export function portcullis(args: string[], opts: { env?: NodeJS.ProcessEnv; time
     child.on("close", (code) => {
       clearTimeout(timer);
       const result = { code, stdout, stderr, ms: Date.now() - started };
+      if (opts.record === false) return resolve(result);
       const base = path.join(ARTIFACTS, `cli-${Date.now()}-${nonce()}`);
       writeFileSync(`${base}.cmd`, args.join(" "));
       writeFileSync(`${base}.stdout`, stdout);
@@ -62,7 +66,8 @@ let cachedEnv: Record<string, string> | undefined;
 /** The variables `portcullis lab env` exports (registry address and credentials, the engine session). */
 export async function labEnv(): Promise<Record<string, string>> {
   if (cachedEnv) return cachedEnv;
-  const result = await portcullis(["lab", "env"]);
+  // Not recorded: `lab env` prints the credentials by design; everything recorded is grepped for them.
+  const result = await portcullis(["lab", "env"], { record: false });
   if (result.code !== 0) throw new Error(`portcullis lab env failed (is the lab up?): ${result.stderr.trim()}`);
   const env: Record<string, string> = {};
   for (const line of result.stdout.split("\n")) {
