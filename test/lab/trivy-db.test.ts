@@ -25,8 +25,11 @@ const work = tempDir("scan");
 
 /** Trivy in its lab image, host network (the registry is on loopback), the work dir mounted. */
 function trivy(args: string[], env: Record<string, string> = {}) {
-  const envArgs = Object.entries(env).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
-  return sh("docker", ["run", "--rm", "--network", "host", ...envArgs, "-v", `${work}:/work`, "aquasec/trivy:0.74.0", ...args]);
+  // `-e NAME` passes the value from our environment, so the password is never on a command line.
+  const envArgs = Object.keys(env).flatMap((k) => ["-e", k]);
+  return sh("docker", ["run", "--rm", "--network", "host", ...envArgs, "-v", `${work}:/work`, "aquasec/trivy:0.74.0", ...args], {
+    env: { ...process.env, ...env },
+  });
 }
 
 const SCAN_FLAGS = ["--skip-java-db-update", "--skip-version-check", "--disable-telemetry", "--scanners", "vuln", "--format", "json"];
