@@ -1,5 +1,5 @@
 import { execFile, spawn, spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -65,18 +65,21 @@ async function docker(args: string[], env?: NodeJS.ProcessEnv): Promise<string> 
   }
 }
 
-/** Spawns a process and collects stdout/stderr separately (no size limit). */
+/** Spawns a process and collects stdout/stderr separately (no size limit); stdin/stdout may be files. */
 function collect(cmd: string, args: string[], opts: { stdinFile?: string; stdoutFile?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdin = opts.stdinFile ? openSync(opts.stdinFile, "r") : "ignore";
+  const stdout = opts.stdoutFile ? openSync(opts.stdoutFile, "w") : "pipe";
   return new Promise((resolve, reject) => {
-    const child = spawn("sh", ["-c", `exec "$@" ${opts.stdinFile ? '< "$STDIN_FILE"' : ""} ${opts.stdoutFile ? '> "$STDOUT_FILE"' : ""}`, "sh", cmd, ...args], {
-      env: { ...process.env, STDIN_FILE: opts.stdinFile ?? "", STDOUT_FILE: opts.stdoutFile ?? "" },
-    });
+    const child = spawn(cmd, args, { stdio: [stdin, stdout, "pipe"] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on("data", (d: Buffer) => out.push(d));
-    child.stderr.on("data", (d: Buffer) => err.push(d));
+    child.stdout?.on("data", (d: Buffer) => out.push(d));
+    child.stderr?.on("data", (d: Buffer) => err.push(d));
     child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
+    child.on("close", (code) => {
+      for (const fd of [stdin, stdout]) if (typeof fd === "number") closeSync(fd);
+      resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
+    });
   });
 }
 

@@ -136,7 +136,8 @@ export class Container {
           mounts.push({ source: copy, target: m.target, readOnly: m.kind === "directory" && m.readOnly });
         }
       }
-      const env = [...s.config.env];
+      // Like Docker and Dagger: an image without PATH still finds its binaries.
+      const env = s.config.env.some((e) => e.startsWith("PATH=")) ? [...s.config.env] : ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", ...s.config.env];
       for (const v of s.secretEnv) env.push(`${v.name}=${this.e.state.secret(v.secretId).plaintext}`);
       this.e.state.counters.containersRun++;
       const result = await this.e.docker.run({ image: s.image, args: cmd, env, workdir: s.config.workdir, user: s.config.user, mounts, tmpfs }, async (container, output) => {
