@@ -95,7 +95,7 @@ export class DockerCli implements DockerExecutor {
     if (!existsSync(this.initBinary)) {
       mkdirSync(dirname(this.initBinary), { recursive: true });
       const cc = spawnSyncOrThrow("gcc", ["-static", "-Os", "-o", this.initBinary, join(here, "init.c")]);
-      if (cc) throw new Error(`cannot build the lab-init helper with gcc -static: ${cc}`);
+      if (cc) throw new Error(`cannot build the lab engine's exec helper (${join(here, "init.c")}) with \`gcc -static\` (needs the Debian packages gcc and libc6-dev): ${cc}`);
     }
     this.shmRoot = mkdtempSync("/dev/shm/portcullis-lab-");
     chmodSync(this.shmRoot, 0o711);
