@@ -33,6 +33,9 @@ describe("the GitHub action's inputs and dagger calls match the module's functio
       "publish-address": ["PipelineRun.publish --address"],
       "registry-username": ["PipelineRun.publish --username"],
       "registry-password": ["PipelineRun.publish --password"],
+      "db-repository": ["Portcullis.pipeline --db-repository", "Portcullis.pipeline --db-repository"],
+      "db-username": ["Portcullis.pipeline --db-username", "Portcullis.pipeline --db-username"],
+      "db-password": ["Portcullis.pipeline --db-password", "Portcullis.pipeline --db-password"],
       "dagger-version": ["pipeline: Dagger CLI version", "publish: Dagger CLI version"],
     });
     expect(check.calls.map((c) => c.chain.map((l) => `${l.type}.${l.fn.name}`).join(" > "))).toEqual([

@@ -3,6 +3,14 @@
 # lab engine: `dagger call -m MOD …` becomes `portcullis lab call -m MOD …`, and Dagger v0.21's
 # `… export --path P` becomes the lab's `--export P`. Only `call` is supported.
 set -euo pipefail
+# Global flags before the verb (the official GitHub action passes `--progress plain`) change only output.
+while [[ "${1:-}" == -* ]]; do
+  case "$1" in
+    --progress) shift 2 ;;
+    --progress=* | -s | --silent | -q | --quiet) shift ;;
+    *) echo "lab-dagger.sh: unsupported global flag $1" >&2; exit 2 ;;
+  esac
+done
 [[ "${1:-}" == call ]] || { echo "lab-dagger.sh: only 'dagger call' is supported (got '${1:-}')" >&2; exit 2; }
 shift
 repo="$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)"

@@ -260,6 +260,8 @@ describe("the CI wrappers around dagger call", () => {
       expect(actionStep("published", { CODE: "1", PUBLISH_WANTED: "true", PUBLISH_STEP: "", PUBLISH_STDOUT: "" }).status).toBe(1);
       expect(actionStep("published", { CODE: "2", PUBLISH_WANTED: "false", PUBLISH_STEP: "", PUBLISH_STDOUT: "" }).status).toBe(2);
       expect(actionStep("published", { CODE: "0", PUBLISH_WANTED: "false", PUBLISH_STEP: "", PUBLISH_STDOUT: "" }).status).toBe(0);
+      expect(actionStep("published", { CODE: "", PUBLISH_WANTED: "false", PUBLISH_STEP: "", PUBLISH_STDOUT: "" }).status).toBe(2);
+      expect(actionStep("published", { CODE: "7", PUBLISH_WANTED: "false", PUBLISH_STEP: "", PUBLISH_STDOUT: "" }).status).toBe(2);
       const published = actionStep("published", { CODE: "0", PUBLISH_WANTED: "true", PUBLISH_STEP: "success", PUBLISH_STDOUT: `registry.example/app:1@${DIGEST}\n` });
       expect(published.status).toBe(0);
       expect(published.outputs).toBe(`reference=registry.example/app:1@${DIGEST}\n`);
