@@ -179,7 +179,7 @@ async function drive(args: RunArgs, inputs: ReturnType<typeof checkInputs>): Pro
   const final = assessment.verdict;
   if (!args.quiet) process.stdout.write(assessment.reports["summary.md"]);
   if (published) process.stdout.write(`\nPublished: ${published}\n`);
-  process.stderr.write(`portcullis run: ${summarizeVerdict(final)} Reports in ${args.out}/ (${seconds(Date.now() - started)} in all).\n`);
+  process.stderr.write(`portcullis run: ${summarizeVerdict(final)} Reports in ${args.out.replace(/\/+$/, "")}/ (${seconds(Date.now() - started)} in all).\n`);
   return EXIT[final.outcome];
 }
 
