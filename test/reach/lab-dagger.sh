@@ -24,4 +24,6 @@ while (($#)); do
     *) args+=("$1"); shift ;;
   esac
 done
+# tsx finds the tsconfig (decorators on) from the cwd, which is the caller's, not the repository.
+export TSX_TSCONFIG_PATH="${TSX_TSCONFIG_PATH:-$repo/tsconfig.json}"
 exec node "$repo/ci/bin/portcullis.mjs" lab call -m "$mod" "${args[@]}"
