@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callFunction, listFunctions } from "../../lab/engine/module-runner.js";
-import { engineState, stopEngine } from "../../lab/engine/service.js";
+import { engineState, ensureEngine, stopEngine } from "../../lab/engine/service.js";
 import { BASE, removeLab, requireImage, startEngine, type TestEngine } from "./helpers.js";
 
 // Module mode: the SDK's own runtime (entrypoint + introspector) registers and invokes the toy module.
@@ -74,6 +74,17 @@ describe("portcullis lab exec", () => {
       expect(status?.running).toBe(true);
       expect(status?.counters?.containersRun).toBe(1);
       expect(status?.counters?.requestsServed).toBeGreaterThan(0);
+    } finally {
+      await stopEngine(labDir);
+      removeLab(labDir);
+    }
+  });
+
+  it("concurrent starters (lab up, lab exec, tests) get one engine, not several", async () => {
+    const labDir = mkdtempSync(join(tmpdir(), "portcullis-lab-race-"));
+    try {
+      const infos = await Promise.all([ensureEngine(labDir), ensureEngine(labDir), ensureEngine(labDir)]);
+      expect(new Set(infos.map((i) => i.pid)).size).toBe(1);
     } finally {
       await stopEngine(labDir);
       removeLab(labDir);
