@@ -9,7 +9,7 @@ import { imageLayout, pushLayout, writeTarball } from "../tarball.js";
 import type { RequestContext } from "./context.js";
 import { Directory } from "./directory.js";
 import { File, storedFile } from "./file.js";
-import type { CacheVolume } from "./secret.js";
+import type { CacheVolume, Secret } from "./secret.js";
 
 type Mount =
   | { target: string; kind: "directory"; source: Directory; readOnly: boolean; owner: string }
@@ -373,7 +373,7 @@ export class Container {
     return this.withMount("withMountedTemp", args, null, (target) => ({ target, kind: "temp" }));
   }
   withMountedSecret(args: { path: string; source: string; owner: string; mode: number; expand: boolean }): Container {
-    const secret = this.e.state.load<{ cacheKey: string; secretId: string; __typename: string }>(args.source, "Secret");
+    const secret = this.e.state.load<Secret>(args.source, "Secret");
     return this.withMount("withMountedSecret", args, secret.cacheKey, (target) => ({ target, kind: "secret", secretId: secret.secretId, owner: args.owner, mode: args.mode }));
   }
   withoutMount(args: { path: string; expand: boolean }): Container {
@@ -382,7 +382,7 @@ export class Container {
   async mounts(): Promise<string[]> { return (await this.state()).mounts.map((m) => m.target); }
 
   withSecretVariable(args: { name: string; secret: string }): Container {
-    const secret = this.e.state.load<{ cacheKey: string; secretId: string; __typename: string }>(args.secret, "Secret");
+    const secret = this.e.state.load<Secret>(args.secret, "Secret");
     return this.derive("withSecretVariable", { name: args.name, secret: secret.cacheKey }, (s) => ({
       ...s, secretEnv: [...s.secretEnv.filter((v) => v.name !== args.name), { name: args.name, secretId: secret.secretId }],
     }));
@@ -391,7 +391,7 @@ export class Container {
     return this.derive("withoutSecretVariable", args, (s) => ({ ...s, secretEnv: s.secretEnv.filter((v) => v.name !== args.name) }));
   }
   withRegistryAuth(args: { address: string; username: string; secret: string }): Container {
-    const secret = this.e.state.load<{ cacheKey: string; secretId: string; __typename: string }>(args.secret, "Secret");
+    const secret = this.e.state.load<Secret>(args.secret, "Secret");
     return this.derive("withRegistryAuth", { ...args, secret: secret.cacheKey }, (s) => ({
       ...s, auth: [...s.auth.filter((a) => a.address !== args.address), { address: args.address, username: args.username, secretId: secret.secretId }],
     }));
