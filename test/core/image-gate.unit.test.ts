@@ -83,8 +83,10 @@ describe("reports with image findings", () => {
   };
 
   it("SARIF: valid, one run per tool, one rule per CVE with CWE tag and security-severity", () => {
-    const log = expectValidSarif(renderSarif(both()));
+    const verdict = both();
+    const log = expectValidSarif(renderSarif(verdict));
     expect(log.runs.map((r) => r.tool.driver.name)).toEqual(["Bandit", "Trivy"]);
+    expect(log.properties).toEqual({ "portcullis/outcome": "fail", "portcullis/trivyDbUpdatedAt": verdict.db.updatedAt });
     const trivy = log.runs[1]!;
     expect(trivy.tool.driver.version).toBe("v0.74.0");
     const rules = trivy.tool.driver.rules!;
@@ -138,7 +140,9 @@ describe("reports with image findings", () => {
   });
 
   it("JUnit: one failing case per blocking rule, per stage", () => {
-    const xml = renderReports(evaluate({ runs: [image()], policy: policy("image: { failOn: HIGH }"), now: NOW }))["junit.xml"];
+    const db = parseDbMetadata(fixture("trivy/trivy-db-metadata.json"), { filePath: "metadata.json" });
+    const xml = renderReports(evaluate({ runs: [image()], policy: policy("image: { failOn: HIGH }"), now: NOW, db }))["junit.xml"];
+    expect(xml).toContain(`<property name="portcullis.trivyDbUpdatedAt" value="${db.updatedAt}"/>`);
     expect(xml.match(/<testcase /g)).toHaveLength(6);
     expect(xml).toContain('<failure message="4 blocking finding(s) of CVE-2025-6020 (HIGH)" type="HIGH">');
   });

@@ -25,8 +25,18 @@ function failureText(findings: JudgedFinding[]): string {
   return lines.join("\n");
 }
 
-function addSuite(root: XMLBuilder, name: string, cases: Array<(suite: XMLBuilder) => void>, failures: number, errors: number) {
+function addSuite(
+  root: XMLBuilder,
+  verdict: Verdict,
+  name: string,
+  cases: Array<(suite: XMLBuilder) => void>,
+  failures: number,
+  errors: number,
+) {
   const suite = root.ele("testsuite", { name, tests: cases.length, failures, errors, skipped: 0 });
+  const properties = suite.ele("properties");
+  properties.ele("property", { name: "portcullis.outcome", value: verdict.outcome });
+  properties.ele("property", { name: "portcullis.trivyDbUpdatedAt", value: verdict.db.updatedAt ?? "unknown" });
   for (const addCase of cases) addCase(suite);
 }
 
@@ -58,7 +68,7 @@ export function renderJunit(verdict: Verdict): string {
         suite.ele("testcase", { classname: `portcullis.${stage}`, name: `no blocking ${stage} findings` });
       });
     }
-    addSuite(root, `portcullis.${stage}`, cases, blocking.size, 0);
+    addSuite(root, verdict, `portcullis.${stage}`, cases, blocking.size, 0);
     tests += cases.length;
     failures += blocking.size;
   }
@@ -69,7 +79,7 @@ export function renderJunit(verdict: Verdict): string {
         .ele("error", { message: message.slice(0, 500), type: "error" })
         .txt(message);
     });
-    addSuite(root, "portcullis.errors", cases, 0, cases.length);
+    addSuite(root, verdict, "portcullis.errors", cases, 0, cases.length);
     tests += cases.length;
   }
   root.att({ tests: String(tests), failures: String(failures), errors: String(verdict.errors.length) });

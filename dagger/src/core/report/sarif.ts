@@ -171,13 +171,23 @@ function runFor(tool: ToolName, verdict: Verdict): { run: Run; findings: JudgedF
 export function renderSarif(verdict: Verdict, opts: SarifOptions = {}): string {
   const tools = [...new Set(verdict.tools.map((t) => t.tool))].sort();
   const runs = tools.map((tool) => runFor(tool, verdict));
-  const log: Log = { $schema: SARIF_SCHEMA_URI, version: "2.1.0", runs: runs.map((r) => r.run) };
+  const log: Log = {
+    $schema: SARIF_SCHEMA_URI,
+    version: "2.1.0",
+    runs: runs.map((r) => r.run),
+    // SARIF has no place for the gate's own facts; a property bag carries them for readers that look.
+    properties: {
+      "portcullis/outcome": verdict.outcome,
+      "portcullis/trivyDbUpdatedAt": verdict.db.updatedAt ?? "unknown",
+    },
+  };
   if (verdict.findings.length <= PRETTY_JSON_LIMIT) {
     for (const { run, findings, indexOf } of runs) run.results = findings.map((f) => resultOf(f, indexOf.get(f.ruleId)!, opts));
     return jsonText(log, verdict.findings.length);
   }
   // Large logs: each result is stringified on its own, so the whole result tree never exists at once.
-  const head = JSON.stringify({ ...log, runs: [] }).slice(0, -3);
+  const { runs: _runs, ...rest } = log;
+  const head = JSON.stringify({ ...rest, runs: [] }).slice(0, -3);
   const body = runs.map(({ run, findings, indexOf }) => {
     const results = findings.map((f) => JSON.stringify(resultOf(f, indexOf.get(f.ruleId)!, opts))).join(",");
     return `${JSON.stringify(run).slice(0, -3)}[${results}]}`;
