@@ -3,7 +3,7 @@
 // pipeline …` invokes it the way `dagger call` does and reaches the same verdict as `portcullis run`.
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { DB_REPOSITORY, ROOT, dbArgs, labEnv, labRun, outDir, policyFrom, portcullis, readReports, runEnv, type Verdict } from "./helpers.js";
+import { DB_REPOSITORY, ROOT, dbArgs, labEnv, labRun, nonce, outDir, policyFrom, portcullis, readReports, registryTags, runEnv, type Verdict } from "./helpers.js";
 
 describe("story 7: module mode (dagger functions / dagger call through the lab engine)", () => {
   it("lists lintSast, buildMultiStage, scanImage, gate, publish and pipeline with their docs", async () => {
@@ -49,5 +49,23 @@ describe("story 7: module mode (dagger functions / dagger call through the lab e
     // Both modes hand the module the same File (named by its base name): the verdicts are identical.
     expect(moduleVerdict).toEqual(clientVerdict);
     expect(moduleVerdict.outcome).toBe("pass");
+  });
+
+  it("`lab call pipeline --source <B104 variant> publish …` refuses to publish a failing image", async () => {
+    const env = await labEnv();
+    const repository = "portcullis-e2e/module-mode";
+    const tag = nonce();
+    const call = await portcullis(
+      [
+        "lab", "call", "pipeline", "--source", "test/fixtures/apps/literal-bind",
+        "--db-repository", DB_REPOSITORY, "--db-username", env.PORTCULLIS_LAB_REGISTRY_USER!, "--db-password", "env:PORTCULLIS_LAB_REGISTRY_PASSWORD",
+        "publish", "--address", `127.0.0.1:5000/${repository}:${tag}`,
+        "--username", env.PORTCULLIS_LAB_REGISTRY_USER!, "--password", "env:PORTCULLIS_LAB_REGISTRY_PASSWORD",
+      ],
+      { env: await runEnv() },
+    );
+    expect(call.code).not.toBe(0);
+    expect(call.stderr).toMatch(/portcullis gate: fail: FAIL: \d+ blocking finding\(s\): .*B104 \(MEDIUM\) at advisory_api\/config\.py:10/);
+    expect(await registryTags(repository)).not.toContain(tag);
   });
 });
