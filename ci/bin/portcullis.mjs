@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Entry shim: registers tsx so the CLI runs from its TypeScript source, then hands over to main.
+// Entry shim: registers tsx (with the repo's tsconfig, so decorators compile from any working directory),
+// then hands over to main.
+import { fileURLToPath } from "node:url";
 import { register } from "tsx/esm/api";
 
-register();
+register({ tsconfig: fileURLToPath(new URL("../../tsconfig.json", import.meta.url)) });
 await import("../main.ts");
