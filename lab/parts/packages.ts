@@ -1,21 +1,25 @@
+import { existsSync } from "node:fs";
 import { LabPartError, logLine, onPath, run } from "../exec.js";
 import type { LabPart } from "./part.js";
 
 /** Debian packages the lab needs, by the command each provides. */
-export const HOST_PACKAGES: ReadonlyArray<{ command: string; pkg: string }> = [
+export const HOST_PACKAGES: ReadonlyArray<{ command: string; pkg: string; file?: string }> = [
   { command: "dockerd", pkg: "docker.io" },
   { command: "docker-registry", pkg: "docker-registry" },
   { command: "skopeo", pkg: "skopeo" },
   { command: "debootstrap", pkg: "debootstrap" },
   { command: "htpasswd", pkg: "apache2-utils" },
   { command: "tar", pkg: "tar" },
+  // The lab engine compiles its static exec helper (lab/engine/init.c) with these.
+  { command: "gcc", pkg: "gcc" },
+  { command: "gcc", pkg: "libc6-dev", file: "/usr/include/stdio.h" },
 ];
 
 function missingPackages(): string[] {
-  return HOST_PACKAGES.filter((p) => !onPath(p.command)).map((p) => p.pkg);
+  return HOST_PACKAGES.filter((p) => (p.file ? !existsSync(p.file) : !onPath(p.command))).map((p) => p.pkg);
 }
 
-/** Installs the Debian packages of the lab (docker.io, docker-registry, skopeo, debootstrap, apache2-utils) when missing. */
+/** Installs the Debian packages of the lab (docker.io, docker-registry, skopeo, debootstrap, apache2-utils, gcc, libc6-dev) when missing. */
 export const packagesPart: LabPart = {
   name: "packages",
   async up(ctx) {
