@@ -1,4 +1,4 @@
-import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { mkdir, open, readFile, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { ArgumentsCamelCase, Argv, CommandModule } from "yargs";
 import {
@@ -11,6 +11,7 @@ import {
   parsePolicy,
   parseTrivy,
   renderReport,
+  reportChunks,
   summarizeVerdict,
   toolFailure,
   type DbMetadata,
@@ -90,13 +91,25 @@ async function scannerRun(
   }
 }
 
-/** Renders and writes one report at a time, so a huge verdict never holds all four in memory. */
-async function writeReports(files: Partial<Record<ReportFile, string>>, render: (name: ReportFile) => string): Promise<void> {
+/** Writes a report chunk by chunk, so a huge report never exists as one string. Returns the bytes written. */
+export async function writeReportFile(path: string, chunks: Iterable<string>): Promise<number> {
+  await mkdir(dirname(path), { recursive: true });
+  const file = await open(path, "w");
+  let bytes = 0;
+  try {
+    for (const chunk of chunks) bytes += (await file.write(chunk)).bytesWritten;
+  } finally {
+    await file.close();
+  }
+  return bytes;
+}
+
+/** Renders and writes one report at a time. */
+async function writeReports(files: Partial<Record<ReportFile, string>>, chunksOf: (name: ReportFile) => Iterable<string>): Promise<void> {
   for (const [name, path] of Object.entries(files) as Array<[ReportFile, string | undefined]>) {
     if (!path) continue;
     try {
-      await mkdir(dirname(path), { recursive: true });
-      await writeFile(path, render(name));
+      await writeReportFile(path, chunksOf(name));
     } catch (error) {
       throw new InputError(`cannot write ${name} report to ${path}: ${(error as Error).message}`);
     }
@@ -151,7 +164,7 @@ export async function runGate(args: GateArgs): Promise<number> {
       "verdict.json": args.json ?? fromDir("verdict.json"),
       "junit.xml": args.junit ?? fromDir("junit.xml"),
     },
-    (name) => renderReport(name, verdict, renderOptions),
+    (name) => reportChunks(name, verdict, renderOptions),
   );
 
   if (!args.quiet) process.stdout.write(renderReport("summary.md", verdict));

@@ -33,7 +33,7 @@ export {
   type DbStatus,
   type SeverityCounts,
 } from "./gate.js";
-export { renderReport, renderReports, REPORT_FILES, type ReportFile, type RenderOptions } from "./report/index.js";
+export { reportChunks, renderReport, renderReports, REPORT_FILES, type ReportFile, type RenderOptions } from "./report/index.js";
 export { renderSarif, SECURITY_SEVERITY, levelOf, cweTag } from "./report/sarif.js";
 export { renderMarkdown } from "./report/markdown.js";
 export { renderJson } from "./report/json.js";

@@ -1,26 +1,34 @@
 import type { Verdict } from "../gate.js";
-import { renderJson } from "./json.js";
+import { jsonChunks, renderJson } from "./json.js";
 import { renderJunit } from "./junit.js";
 import { renderMarkdown } from "./markdown.js";
-import { renderSarif, type SarifOptions } from "./sarif.js";
+import { renderSarif, sarifChunks, type SarifOptions } from "./sarif.js";
 
 export const REPORT_FILES = ["portcullis.sarif", "summary.md", "verdict.json", "junit.xml"] as const;
 export type ReportFile = (typeof REPORT_FILES)[number];
 
 export type RenderOptions = SarifOptions;
 
-/** One report; callers writing large reports render and write them one at a time to bound memory. */
-export function renderReport(name: ReportFile, verdict: Verdict, opts: RenderOptions = {}): string {
+/**
+ * One report as text chunks, to write piece by piece: large SARIF and JSON reports then never exist
+ * as one string. Joined, the chunks are exactly `renderReport`.
+ */
+export function reportChunks(name: ReportFile, verdict: Verdict, opts: RenderOptions = {}): Iterable<string> {
   switch (name) {
     case "portcullis.sarif":
-      return renderSarif(verdict, opts);
+      return sarifChunks(verdict, opts);
     case "summary.md":
-      return renderMarkdown(verdict);
+      return [renderMarkdown(verdict)];
     case "verdict.json":
-      return renderJson(verdict);
+      return jsonChunks(verdict);
     case "junit.xml":
-      return renderJunit(verdict);
+      return [renderJunit(verdict)];
   }
+}
+
+/** One report as a string. */
+export function renderReport(name: ReportFile, verdict: Verdict, opts: RenderOptions = {}): string {
+  return [...reportChunks(name, verdict, opts)].join("");
 }
 
 /** Every report from one verdict; the same verdict always renders to the same bytes. */

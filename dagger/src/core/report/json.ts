@@ -36,8 +36,10 @@ function rulesOf(findings: JudgedFinding[]) {
   return Object.fromEntries([...rules.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-/** The machine-readable verdict: every finding once (with its disposition), the blocking ones again. */
-export function renderJson(verdict: Verdict): string {
+const FINDINGS_PER_CHUNK = 1_000;
+
+/** verdict.json as text chunks: one indented chunk when small, compact and finding by finding when large. */
+export function* jsonChunks(verdict: Verdict): Generator<string> {
   const document = {
     verdictVersion: VERDICT_JSON_VERSION,
     outcome: verdict.outcome,
@@ -54,7 +56,24 @@ export function renderJson(verdict: Verdict): string {
     expiredWaivers: verdict.expiredWaivers,
     unusedWaivers: verdict.unusedWaivers,
     rules: rulesOf(verdict.findings),
-    findings: verdict.findings.map(recordOf),
+    findings: [] as ReturnType<typeof recordOf>[],
   };
-  return jsonText(document, verdict.findings.length);
+  const findings = verdict.findings;
+  if (findings.length <= PRETTY_JSON_LIMIT) {
+    document.findings = findings.map(recordOf);
+    yield jsonText(document, findings.length);
+    return;
+  }
+  // `findings` is the last key: left open and filled in chunk by chunk.
+  yield `${JSON.stringify(document).slice(0, -3)}[`;
+  for (let i = 0; i < findings.length; i += FINDINGS_PER_CHUNK) {
+    const batch = findings.slice(i, i + FINDINGS_PER_CHUNK).map(recordOf);
+    yield `${i > 0 ? "," : ""}${JSON.stringify(batch).slice(1, -1)}`;
+  }
+  yield "]}\n";
+}
+
+/** The machine-readable verdict: every finding once (with its disposition), the blocking ones again. */
+export function renderJson(verdict: Verdict): string {
+  return [...jsonChunks(verdict)].join("");
 }

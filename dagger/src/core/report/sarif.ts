@@ -167,8 +167,14 @@ function runFor(tool: ToolName, verdict: Verdict): { run: Run; findings: JudgedF
   return { run, findings, indexOf };
 }
 
-/** One SARIF 2.1.0 log, one run per tool that took part. */
-export function renderSarif(verdict: Verdict, opts: SarifOptions = {}): string {
+/** Results per chunk when a large log is written piece by piece. */
+const RESULTS_PER_CHUNK = 1_000;
+
+/**
+ * The SARIF log as a sequence of text chunks. Small logs come as one indented chunk; large ones
+ * compact, result by result, so neither the whole result tree nor the whole text need exist at once.
+ */
+export function* sarifChunks(verdict: Verdict, opts: SarifOptions = {}): Generator<string> {
   const tools = [...new Set(verdict.tools.map((t) => t.tool))].sort();
   const runs = tools.map((tool) => runFor(tool, verdict));
   const log: Log = {
@@ -183,14 +189,24 @@ export function renderSarif(verdict: Verdict, opts: SarifOptions = {}): string {
   };
   if (verdict.findings.length <= PRETTY_JSON_LIMIT) {
     for (const { run, findings, indexOf } of runs) run.results = findings.map((f) => resultOf(f, indexOf.get(f.ruleId)!, opts));
-    return jsonText(log, verdict.findings.length);
+    yield jsonText(log, verdict.findings.length);
+    return;
   }
-  // Large logs: each result is stringified on its own, so the whole result tree never exists at once.
-  const { runs: _runs, ...rest } = log;
-  const head = JSON.stringify({ ...rest, runs: [] }).slice(0, -3);
-  const body = runs.map(({ run, findings, indexOf }) => {
-    const results = findings.map((f) => JSON.stringify(resultOf(f, indexOf.get(f.ruleId)!, opts))).join(",");
-    return `${JSON.stringify(run).slice(0, -3)}[${results}]}`;
-  });
-  return `${head}[${body.join(",")}]}\n`;
+  // `runs` last, and `results` last in each run, so each can be left open and filled in.
+  const { runs: _allRuns, ...rest } = log;
+  yield `${JSON.stringify({ ...rest, runs: [] }).slice(0, -3)}[`;
+  for (const [r, { run, findings, indexOf }] of runs.entries()) {
+    yield `${r > 0 ? "," : ""}${JSON.stringify(run).slice(0, -3)}[`;
+    for (let i = 0; i < findings.length; i += RESULTS_PER_CHUNK) {
+      const batch = findings.slice(i, i + RESULTS_PER_CHUNK).map((f) => resultOf(f, indexOf.get(f.ruleId)!, opts));
+      yield `${i > 0 ? "," : ""}${JSON.stringify(batch).slice(1, -1)}`;
+    }
+    yield "]}";
+  }
+  yield "]}\n";
+}
+
+/** One SARIF 2.1.0 log, one run per tool that took part. */
+export function renderSarif(verdict: Verdict, opts: SarifOptions = {}): string {
+  return [...sarifChunks(verdict, opts)].join("");
 }
