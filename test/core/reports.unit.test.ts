@@ -191,3 +191,22 @@ describe("renderReports", () => {
     expect(renderReports(verdictFor("bandit-b104.json", `version: 1\n${WAIVERS}`))).toEqual(first);
   });
 });
+
+describe("JSON verdict for large verdicts (compact writer)", () => {
+  it("is one line of valid JSON holding every finding, with the same records as the indented writer", () => {
+    const real = JSON.parse(fixture("bandit/bandit-b104.json"));
+    const results = Array.from({ length: 6_000 }, (_, i) => ({ ...real.results[i % 4], filename: `./app/m${i}.py` }));
+    const policy = parsePolicy("version: 1\n", { filePath: "p.yaml" });
+    const judge = (items: unknown[]) =>
+      evaluate({ runs: [parseBandit(JSON.stringify({ ...real, results: items }), { filePath: "r.json" })], policy, now: NOW });
+    const text = renderJson(judge(results));
+    expect(text.split("\n")).toHaveLength(2);
+    const big = JSON.parse(text);
+    const small = JSON.parse(renderJson(judge(results.slice(0, 8))));
+    expect(big.findings).toHaveLength(6_000);
+    expect(big.counts.total).toBe(6_000);
+    expect(big.rules).toEqual(small.rules);
+    const byFingerprint = new Map(big.findings.map((f: { fingerprint: string }) => [f.fingerprint, f]));
+    for (const record of small.findings) expect(byFingerprint.get(record.fingerprint)).toEqual(record);
+  });
+});
