@@ -39,6 +39,8 @@ export interface DockerExecutor {
   copyIn(image: string, tarFile: string): Promise<string>;
   /** Copies `path` out of the image into `destDir` (as `destDir/<basename>`). */
   copyOut(image: string, path: string, destDir: string): Promise<void>;
+  /** Returns the image unchanged if `path` is a directory in it, else `copyIn(image, tarFile)` (which creates it). */
+  ensureDirectory(image: string, path: string, tarFile: string): Promise<string>;
   /** Adds a tar stream into a (created, not started) container. */
   copyIntoContainer(container: string, tarFile: string): Promise<void>;
   build(contextDir: string, opts: { dockerfile: string; target: string; buildArgs: { name: string; value: string }[]; tag: string }): Promise<string>;
@@ -150,6 +152,21 @@ export class DockerCli implements DockerExecutor {
       await this.copyIntoContainer(container, tarFile);
       return (await docker(["commit", container])).trim();
     } finally {
+      await docker(["rm", "-f", container]).catch(() => undefined);
+    }
+  }
+
+  async ensureDirectory(image: string, path: string, tarFile: string): Promise<string> {
+    const container = (await docker(["create", "--entrypoint", "/dev/.lab/none", image])).trim();
+    const empty = join(this.shmRoot, `empty-${Math.random().toString(36).slice(2)}.tar`);
+    try {
+      // Copying an empty archive to a path succeeds only if it is an existing directory: a stat without a copy.
+      writeFileSync(empty, Buffer.alloc(1024));
+      if ((await collect("docker", ["cp", "-", `${container}:${path}`], { stdinFile: empty })).code === 0) return image;
+      await this.copyIntoContainer(container, tarFile);
+      return (await docker(["commit", container])).trim();
+    } finally {
+      rmSync(empty, { force: true });
       await docker(["rm", "-f", container]).catch(() => undefined);
     }
   }

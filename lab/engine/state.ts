@@ -81,9 +81,14 @@ export class EngineState {
     return promise;
   }
 
-  /** One line per executed step: what, how long, cache hit or miss. */
+  /**
+   * One line per executed step: hit or miss, how long, the operation and its path. Never contents: labels are
+   * "op path", and anything longer or multi-line is cut here so a careless label cannot carry file bytes.
+   */
   log(step: string, ms: number, hit: boolean): void {
-    const line = `${new Date().toISOString()} ${hit ? "hit " : "miss"} ${(ms / 1000).toFixed(2)}s ${this.scrub(step)}\n`;
+    const flat = this.scrub(step).replace(/[\x00-\x1f\x7f]+/g, " ");
+    const label = flat.length > 160 ? `${flat.slice(0, 157)}...` : flat;
+    const line = `${new Date().toISOString()} ${hit ? "hit " : "miss"} ${(ms / 1000).toFixed(2)}s ${label}\n`;
     if (this.logFile) appendFileSync(this.logFile, line);
   }
 }

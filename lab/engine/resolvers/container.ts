@@ -97,7 +97,8 @@ export class Container {
       const argv = args.expand ? args.args.map((a) => expandVars(a, s.config.env)) : args.args;
       const cmd = args.useEntrypoint ? [...s.config.entrypoint, ...argv] : argv;
       if (cmd.length === 0) throw new Error("Container.withExec: no command given");
-      const result = await this.e.imageStep(`withExec ${JSON.stringify(cmd)}`, keyOf("exec", this.key, args), () => this.run(s, cmd, args));
+      // The log names the program only: arguments can carry scripts or file contents.
+      const result = await this.e.imageStep(`withExec ${cmd[0]}`, keyOf("exec", this.key, args), () => this.run(s, cmd, args));
       const exec = { args: cmd, exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
       if (!EXPECT_OK[args.expect](result.exitCode)) {
         throw new GraphQLError(`process "${cmd.join(" ")}" did not complete successfully: exit code: ${result.exitCode}`, {
@@ -270,6 +271,11 @@ export class Container {
     const { image } = await this.e.imageStep(label, key, async () => {
       const tar = join(this.e.tmpDir(), "in.tar");
       try {
+        // Nothing to copy (an empty or fully excluded source): Dagger still creates the target directory.
+        if (entries.length === 0) {
+          await tarUnder(dirname(tar), ["."], target, tar, { mode: 0o755 });
+          return { image: await this.e.docker.ensureDirectory(s.image, target, tar) };
+        }
         await tarUnder(dir, entries, target, tar, { ...ids, mode: opts.permissions ?? undefined });
         return { image: await this.e.docker.copyIn(s.image, tar) };
       } finally {
