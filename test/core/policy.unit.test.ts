@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
   DEFAULT_POLICY_YAML,
@@ -45,6 +45,14 @@ describe("the shipped policies", () => {
       waivers: [],
       maxWaiverDays: 90,
     });
+  });
+
+  it("every policy shipped in policies/ is valid", () => {
+    const files = readdirSync(new URL("../../policies/", import.meta.url)).filter((f) => f.endsWith(".yaml"));
+    expect(files).toEqual(expect.arrayContaining(["default.yaml", "strict.yaml"]));
+    for (const file of files) {
+      expect(() => parsePolicy(repoFile(`policies/${file}`), { filePath: `policies/${file}`, now: NOW })).not.toThrow();
+    }
   });
 
   it("strict.yaml is stricter on every threshold", () => {
