@@ -194,12 +194,43 @@ async function argValue(engine: EngineInfo, t: TypeDefData, raw: string): Promis
   }
 }
 
-/** `dagger call`: FN [--arg value]… [FN2 …] [--export PATH] on the module's main object. */
+/** How a Container, Directory or File result is written to the host (`export --path P`, or the `--export P` alias). */
+export interface ExportRequest { path: string; wipe?: boolean; allowParentDirPath?: boolean }
+
+const CORE_RESULTS = ["Container", "Directory", "File"];
+
+/** The flags of a chained `export`, as `dagger call … export --path P [--wipe] [--allow-parent-dir-path]` takes them. */
+function exportFlags(words: string[], on: string): ExportRequest {
+  const allowed: Record<string, string[]> = { Container: ["path"], Directory: ["path", "wipe"], File: ["path", "allow-parent-dir-path"] };
+  const req: Partial<ExportRequest> = {};
+  while (words.length) {
+    const word = words.shift()!;
+    if (!word.startsWith("--")) throw new Error(`export: unexpected ${JSON.stringify(word)} (export ends the chain; it takes --${allowed[on].join(", --")})`);
+    const [name, inline] = word.includes("=") ? [word.slice(2, word.indexOf("=")), word.slice(word.indexOf("=") + 1)] : [word.slice(2), undefined];
+    if (!allowed[on].includes(name)) throw new Error(`export on a ${on} has no argument --${name} (arguments: --${allowed[on].join(", --")})`);
+    if (name === "path") {
+      const value = inline ?? words.shift();
+      if (!value || value.startsWith("--")) throw new Error("export: --path needs a PATH");
+      req.path = value;
+    } else {
+      const flag = inline ?? (words[0] === "true" || words[0] === "false" ? words.shift() : "true");
+      if (name === "wipe") req.wipe = flag !== "false";
+      else req.allowParentDirPath = flag !== "false";
+    }
+  }
+  if (!req.path) throw new Error(`export: --path is required (where to write the ${on})`);
+  return req as ExportRequest;
+}
+
+/** `dagger call`: FN [--arg value]… [FN2 …] [export --path PATH] on the module's main object; `--export PATH` is an alias. */
 export async function callFunction(engine: EngineInfo, labDir: string, modDir: string, words: string[]): Promise<string> {
+  words = [...words];
   const exportAt = words.indexOf("--export");
-  const exportPath = exportAt >= 0 ? words[exportAt + 1] : undefined;
+  let exportReq: ExportRequest | undefined;
   if (exportAt >= 0) {
-    if (!exportPath) throw new Error("--export needs a PATH");
+    const path = words[exportAt + 1];
+    if (!path || path.startsWith("--")) throw new Error("--export needs a PATH");
+    exportReq = { path };
     words = [...words.slice(0, exportAt), ...words.slice(exportAt + 2)];
   }
   const { mod, staged, module } = await register(engine, labDir, modDir);
@@ -212,8 +243,26 @@ export async function callFunction(engine: EngineInfo, labDir: string, modDir: s
   let result: { type: TypeDefData; json: string } | undefined;
   while (words.length) {
     const word = words.shift()!;
-    if (!current) throw new Error(`cannot chain ${word} after a ${result ? typeName(result.type) : "value"}`);
+    if (!current && word === "export" && result && result.type.kind === "OBJECT_KIND" && CORE_RESULTS.includes(result.type.name)) {
+      if (exportReq) throw new Error("give either `export --path PATH` or `--export PATH`, not both");
+      exportReq = exportFlags(words, result.type.name);
+      break;
+    }
+    if (!current) {
+      const core = result && result.type.kind === "OBJECT_KIND" && CORE_RESULTS.includes(result.type.name);
+      throw new Error(`cannot chain ${word} after a ${result ? typeName(result.type) : "value"}${core ? " (lab call chains only `export --path PATH` on it)" : ""}`);
+    }
     const fn: FunctionDef | undefined = current.functions.find((f) => kebab(f.name) === word || f.name === word);
+    // Like `dagger call`, an object's fields are callable too: their values are in the object's JSON.
+    const field: TypeDefData["fields"][number] | undefined = fn ? undefined : current.fields.find((f) => kebab(f.name) === word || f.name === word);
+    if (field) {
+      const fields = JSON.parse(parentJson) as Record<string, unknown>;
+      if (!(field.name in fields)) throw new Error(`${current.name}.${word}: the object carries no value for this field`);
+      result = { type: field.typeDef, json: JSON.stringify(fields[field.name]) };
+      current = field.typeDef.kind === "OBJECT_KIND" ? objects.get(field.typeDef.name) : undefined;
+      parentJson = result.json;
+      continue;
+    }
     if (!fn) throw new Error(`${current.name} has no function ${word} (functions: ${current.functions.map((f) => kebab(f.name)).join(", ")})`);
     const given = new Map<string, string>();
     while (words.length && words[0].startsWith("--")) {
@@ -238,7 +287,7 @@ export async function callFunction(engine: EngineInfo, labDir: string, modDir: s
     parentJson = json;
   }
   if (!result) throw new Error("name a function to call (see portcullis lab functions)");
-  return present(engine, result, exportPath);
+  return present(engine, result, exportReq);
 }
 
 async function defaultPathArg(engine: EngineInfo, a: { typeDef: TypeDefData; defaultPath: string; ignore: string[] }, contextDir: string): Promise<unknown> {
@@ -258,21 +307,22 @@ async function invoke(engine: EngineInfo, staged: { dir: string }, mod: ModuleSo
   return returned.value;
 }
 
-/** Prints a result as `dagger call` would: scalars as text, core objects evaluated (or exported with --export). */
-async function present(engine: EngineInfo, result: { type: TypeDefData; json: string }, exportPath?: string): Promise<string> {
+/** Prints a result as `dagger call` would: scalars as text, core objects evaluated, or exported (printing the path written). */
+async function present(engine: EngineInfo, result: { type: TypeDefData; json: string }, exportReq?: ExportRequest): Promise<string> {
   const value = JSON.parse(result.json) as unknown;
-  const core = result.type.kind === "OBJECT_KIND" && ["Container", "Directory", "File"].includes(result.type.name);
+  const core = result.type.kind === "OBJECT_KIND" && CORE_RESULTS.includes(result.type.name);
   const q = JSON.stringify;
-  if (exportPath) {
-    if (!core) throw new Error(`--export needs a Container, Directory or File result, not ${typeName(result.type)}`);
-    const exported = await gql(engine, `{ load${result.type.name}FromID(id: ${q(value)}) { export(path: ${q(resolve(exportPath))}) } }`);
+  if (exportReq) {
+    if (!core) throw new Error(`export needs a Container, Directory or File result, not ${typeName(result.type)}`);
+    const extra = exportReq.wipe ? ", wipe: true" : exportReq.allowParentDirPath ? ", allowParentDirPath: true" : "";
+    const exported = await gql(engine, `{ load${result.type.name}FromID(id: ${q(value)}) { export(path: ${q(resolve(exportReq.path))}${extra}) } }`);
     return String(exported);
   }
   if (result.type.name === "File") return String(await gql(engine, `{ loadFileFromID(id: ${q(value)}) { contents } }`));
   if (result.type.name === "Directory") return (await gql(engine, `{ loadDirectoryFromID(id: ${q(value)}) { entries } }`) as string[]).join("\n");
   if (result.type.name === "Container") {
     await gql(engine, `{ loadContainerFromID(id: ${q(value)}) { sync } }`);
-    return "Container evaluated (use --export PATH to write its image tarball)";
+    return "Container evaluated (chain `export --path PATH` to write its image tarball)";
   }
   if (result.type.kind === "OBJECT_KIND") return JSON.stringify(value, null, 2);
   if (Array.isArray(value)) return value.join("\n");

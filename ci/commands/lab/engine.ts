@@ -59,11 +59,15 @@ const functionsCommand: CommandModule<DirArgs, ModArgs> = {
 
 const callCommand: CommandModule<DirArgs, ModArgs> = {
   command: "call <function..>",
-  describe: "Call a module function as `dagger call` does: --arg value (Directory/File from host paths, Secret from env:NAME); chain functions; --export PATH",
+  describe: "Call a module function as `dagger call` does: --arg value (Directory/File from host paths, Secret from env:NAME); " +
+    "chain functions on returned objects; end with `export --path PATH` to write a Container (image tarball), Directory or File " +
+    "result to the host (`--export PATH` is an alias); other results are printed",
   builder: (y) => withDir(y)
     .option("mod", { alias: "m", type: "string", default: ".", describe: "Module directory (holding dagger.json)" })
     .parserConfiguration({ "unknown-options-as-args": true })
-    .example("$0 lab call --mod test/fixtures/toy-module count-files --src .", "Call a function that takes a Directory"),
+    .example("$0 lab call --mod test/fixtures/toy-module count-files --src .", "Call a function that takes a Directory")
+    .example("$0 lab call pipeline --source app reports export --path out/", "Chain a function, then export its Directory result (prints the path written)")
+    .epilogue("export flags: --path PATH (required); --wipe (Directory: empty PATH first); --allow-parent-dir-path (File: PATH may be a directory)."),
   handler: async (argv) => {
     const words = (argv as unknown as { function: (string | number)[] }).function.map(String);
     try {
