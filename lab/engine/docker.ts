@@ -163,6 +163,8 @@ export class DockerCli implements DockerExecutor {
       // Copying an empty archive to a path succeeds only if it is an existing directory: a stat without a copy.
       writeFileSync(empty, Buffer.alloc(1024));
       if ((await collect("docker", ["cp", "-", `${container}:${path}`], { stdinFile: empty })).code === 0) return image;
+      // Not a directory: missing (create it) or something else (an error, as BuildKit's mkdir gives).
+      if ((await collect("docker", ["cp", `${container}:${path}`, "-"], { stdoutFile: "/dev/null" })).code === 0) throw new Error(`${path} exists in the container and is not a directory`);
       await this.copyIntoContainer(container, tarFile);
       return (await docker(["commit", container])).trim();
     } finally {

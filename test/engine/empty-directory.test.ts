@@ -46,6 +46,11 @@ describe("empty directories", () => {
     expect(r.excluded).toEqual([]);
   });
 
+  it("container.withDirectory(path, empty) onto an existing file is an error naming the path", async () => {
+    const err = await withClient((c) => c.container().from(BASE).withDirectory("/etc/passwd", c.directory()).sync()).catch((e: unknown) => e as Error);
+    expect(String(err)).toContain("/etc/passwd exists in the container and is not a directory");
+  });
+
   it("directory().withDirectory(p, empty) adds an empty directory at p", async () => {
     const target = join(out, "nested");
     const r = await withClient(async (c) => {
