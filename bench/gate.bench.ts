@@ -6,7 +6,7 @@
  * measures, so its peak RSS counts only what the gate itself needs.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -117,7 +117,10 @@ async function main() {
     process.stdout.write(JSON.stringify(await measure(measureDir)));
     return;
   }
-  const dir = mkdtempSync(join(tmpdir(), "portcullis-bench-"));
+  // `--keep DIR` leaves the inputs in DIR, to profile the measuring run on its own
+  // (node --cpu-prof --import tsx bench/gate.bench.ts --measure DIR).
+  const keep = process.argv.includes("--keep") ? process.argv[process.argv.indexOf("--keep") + 1] : undefined;
+  const dir = keep ? (mkdirSync(keep, { recursive: true }), keep) : mkdtempSync(join(tmpdir(), "portcullis-bench-"));
   try {
     process.stderr.write(`building ${TOTAL_FINDINGS} synthetic findings from the real fixtures…\n`);
     writeFileSync(join(dir, "bandit.json"), syntheticBandit(TOTAL_FINDINGS / 2));
@@ -144,7 +147,7 @@ async function main() {
     process.stdout.write(`${lines.join("\n")}\n`);
     if (f.totalMs >= TARGET_MS || f.peakRssMb >= TARGET_MB) process.exitCode = 1;
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (!keep) rmSync(dir, { recursive: true, force: true });
   }
 }
 

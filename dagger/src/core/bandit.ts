@@ -3,7 +3,9 @@ import { CONFIDENCES, type Confidence, type Finding, type Severity } from "./fin
 import { fingerprintOf } from "./fingerprint.js";
 import { stringInterner } from "./intern.js";
 import type { ToolRun } from "./toolrun.js";
-import { parseJsonText, rawArray, validate } from "./validate.js";
+import { isBanditResultShape } from "./guards.js";
+import { eagerDocument, lazyDocument, type JsonDocument } from "./lazyjson.js";
+import { checkJsonText, parseJsonText, rawArray, validate } from "./validate.js";
 
 // Bandit's own scale: UNDEFINED is what a plugin reports when it sets none.
 const BanditLevel = z.enum(["UNDEFINED", "LOW", "MEDIUM", "HIGH"]);
@@ -61,15 +63,30 @@ function versionFrom(moreInfo: string | undefined): string | undefined {
 /** Bandit JSON -> findings. Files Bandit could not scan become errors: a file not scanned is not a pass. */
 export function parseBandit(text: string, opts: { filePath: string }): ToolRun {
   const what = "Bandit JSON report";
-  const report = validate(BanditReportSchema, parseJsonText(text, { filePath: opts.filePath, what }), { filePath: opts.filePath, what });
+  checkJsonText(text, { filePath: opts.filePath, what });
+  const lazy = lazyDocument(text, [["results"]]);
+  if (lazy) {
+    try {
+      return banditRun(lazy, opts);
+    } catch {
+      // Something in the text is wrong: the whole-text parse below finds it and says it as it always has.
+    }
+  }
+  return banditRun(eagerDocument(parseJsonText(text, { filePath: opts.filePath, what })), opts);
+}
+
+function banditRun(document: JsonDocument, opts: { filePath: string }): ToolRun {
+  const what = "Bandit JSON report";
+  const report = validate(BanditReportSchema, document.root, { filePath: opts.filePath, what });
+  const items = document.items(report.results);
   const intern = stringInterner();
   // CWE and links depend only on the test (and Bandit's docs version): shared by all its findings.
   const references = new Map<string, { cwe: string[]; links: string[] }>();
   let version: string | undefined;
   const findings: Finding[] = [];
-  for (let i = 0; i < report.results.length; i++) {
-    const result = validate(BanditResult, report.results[i], { filePath: opts.filePath, what, at: ["results", i] });
-    report.results[i] = undefined; // done with the raw item: lets a large report be freed as it is read
+  for (let i = 0; i < items.length; i++) {
+    const raw = items.take(i);
+    const result = isBanditResultShape(raw) ? (raw as BanditResult) : validate(BanditResult, raw, { filePath: opts.filePath, what, at: ["results", i] });
     version ??= versionFrom(result.more_info);
     const location = {
       path: intern(normaliseSourcePath(result.filename)),

@@ -3,7 +3,9 @@ import { SEVERITIES, type Finding, type PackageLocation } from "./findings.js";
 import { fingerprintOf } from "./fingerprint.js";
 import { stringInterner } from "./intern.js";
 import type { ToolRun } from "./toolrun.js";
-import { parseJsonText, rawArray, validate } from "./validate.js";
+import { isTrivyVulnerabilityShape } from "./guards.js";
+import { eagerDocument, lazyDocument, type JsonDocument } from "./lazyjson.js";
+import { checkJsonText, parseJsonText, rawArray, validate } from "./validate.js";
 
 // Trivy writes every field below with `omitempty`, so almost nothing is guaranteed present (v0.5x–v0.74).
 const TrivyVulnerability = z.object({
@@ -72,7 +74,21 @@ interface VulnerabilityDetails {
 /** Trivy JSON -> findings. No `Results` is a clean scan; the note says so. */
 export function parseTrivy(text: string, opts: { filePath: string }): ToolRun {
   const what = "Trivy JSON report";
-  const report = validate(TrivyReportSchema, parseJsonText(text, { filePath: opts.filePath, what }), { filePath: opts.filePath, what });
+  checkJsonText(text, { filePath: opts.filePath, what });
+  const lazy = lazyDocument(text, [["Results", "*", "Vulnerabilities"]]);
+  if (lazy) {
+    try {
+      return trivyRun(lazy, opts);
+    } catch {
+      // Something in the text is wrong: the whole-text parse below finds it and says it as it always has.
+    }
+  }
+  return trivyRun(eagerDocument(parseJsonText(text, { filePath: opts.filePath, what })), opts);
+}
+
+function trivyRun(document: JsonDocument, opts: { filePath: string }): ToolRun {
+  const what = "Trivy JSON report";
+  const report = validate(TrivyReportSchema, document.root, { filePath: opts.filePath, what });
   const findings: Finding[] = [];
   const notes: string[] = [];
   const intern = stringInterner();
@@ -91,14 +107,12 @@ export function parseTrivy(text: string, opts: { filePath: string }): ToolRun {
     ignored.misconfigurations += result.Misconfigurations?.length ?? 0;
     const target = intern(result.Target);
     const targetType = result.Type ? intern(result.Type) : undefined;
-    const vulnerabilities = result.Vulnerabilities ?? [];
+    const vulnerabilities = document.items(result.Vulnerabilities ?? []);
     for (let i = 0; i < vulnerabilities.length; i++) {
-      const vuln = validate(TrivyVulnerability, vulnerabilities[i], {
-        filePath: opts.filePath,
-        what,
-        at: ["Results", resultIndex, "Vulnerabilities", i],
-      });
-      vulnerabilities[i] = undefined; // done with the raw item: lets a large report be freed as it is read
+      const raw = vulnerabilities.take(i);
+      const vuln = isTrivyVulnerabilityShape(raw)
+        ? (raw as z.infer<typeof TrivyVulnerability>)
+        : validate(TrivyVulnerability, raw, { filePath: opts.filePath, what, at: ["Results", resultIndex, "Vulnerabilities", i] });
       const ruleId = intern(vuln.VulnerabilityID);
       let detail = details.get(ruleId);
       if (!detail) {

@@ -37,16 +37,7 @@ export const rawArray = z.custom<unknown[]>((value) => Array.isArray(value), { e
 
 /** Parses JSON text with a one-line error for empty, oversized or truncated input. */
 export function parseJsonText(text: string, opts: { filePath: string; what: string }): unknown {
-  if (text.length > MAX_REPORT_BYTES) {
-    const mb = (text.length / 1024 / 1024).toFixed(1);
-    throw new SchemaValidationError(
-      `${opts.filePath}: ${opts.what} is ${mb} MB, over the ${MAX_REPORT_BYTES / 1024 / 1024} MB limit`,
-      opts.filePath,
-    );
-  }
-  if (text.trim().length === 0) {
-    throw new SchemaValidationError(`${opts.filePath}: empty file, expected a ${opts.what}`, opts.filePath);
-  }
+  checkJsonText(text, opts);
   try {
     return JSON.parse(text);
   } catch (cause) {
@@ -56,5 +47,19 @@ export function parseJsonText(text: string, opts: { filePath: string; what: stri
       opts.filePath,
       { cause },
     );
+  }
+}
+
+/** The checks made before parsing: a one-line error for empty or oversized input. */
+export function checkJsonText(text: string, opts: { filePath: string; what: string }): void {
+  if (text.length > MAX_REPORT_BYTES) {
+    const mb = (text.length / 1024 / 1024).toFixed(1);
+    throw new SchemaValidationError(
+      `${opts.filePath}: ${opts.what} is ${mb} MB, over the ${MAX_REPORT_BYTES / 1024 / 1024} MB limit`,
+      opts.filePath,
+    );
+  }
+  if (text.trim().length === 0) {
+    throw new SchemaValidationError(`${opts.filePath}: empty file, expected a ${opts.what}`, opts.filePath);
   }
 }
