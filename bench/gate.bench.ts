@@ -27,6 +27,9 @@ interface Figures {
   totalMs: number;
   cpuMs: number;
   peakRssMb: number;
+  /** Peak RSS when each phase ended: shows which phase sets the peak. */
+  peakAfterMb: { parse: number; gate: number };
+  cpuPhaseMs: { parse: number; gate: number; render: number };
   reportBytes: Record<string, number>;
   outcome: string;
 }
@@ -90,8 +93,12 @@ waivers:
   ];
   const runs = loadRuns();
   const t1 = performance.now();
+  const cpu1 = process.cpuUsage(cpu0);
+  const peakParse = process.resourceUsage().maxRSS / 1024;
   const verdict = core.evaluate({ runs: runs.splice(0), policy, now: NOW });
   const t2 = performance.now();
+  const cpu2 = process.cpuUsage(cpu0);
+  const peakGate = process.resourceUsage().maxRSS / 1024;
   const reportBytes: Record<string, number> = {};
   for (const name of core.REPORT_FILES) {
     reportBytes[name] = await writeReportFile(join(dir, `out-${name}`), core.reportChunks(name, verdict));
@@ -106,6 +113,12 @@ waivers:
     totalMs: t3 - t0,
     cpuMs: (cpu.user + cpu.system) / 1000,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
+    peakAfterMb: { parse: peakParse, gate: peakGate },
+    cpuPhaseMs: {
+      parse: (cpu1.user + cpu1.system) / 1000,
+      gate: (cpu2.user + cpu2.system - cpu1.user - cpu1.system) / 1000,
+      render: (cpu.user + cpu.system - cpu2.user - cpu2.system) / 1000,
+    },
     reportBytes,
     outcome: verdict.outcome,
   };
@@ -137,9 +150,9 @@ async function main() {
     const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
     const lines = [
       `findings:       ${f.findings} (input ${inputMb.toFixed(1)} MB of Bandit + Trivy JSON; outcome ${f.outcome})`,
-      `parse:          ${f.parseMs.toFixed(0)} ms`,
-      `gate:           ${f.gateMs.toFixed(0)} ms`,
-      `render+write:   ${f.renderMs.toFixed(0)} ms (${Object.entries(f.reportBytes).map(([n, b]) => `${n} ${mb(b)} MB`).join(", ")})`,
+      `parse:          ${f.parseMs.toFixed(0)} ms wall, ${f.cpuPhaseMs.parse.toFixed(0)} ms CPU (peak RSS so far ${f.peakAfterMb.parse.toFixed(0)} MB)`,
+      `gate:           ${f.gateMs.toFixed(0)} ms wall, ${f.cpuPhaseMs.gate.toFixed(0)} ms CPU (peak RSS so far ${f.peakAfterMb.gate.toFixed(0)} MB)`,
+      `render+write:   ${f.renderMs.toFixed(0)} ms wall, ${f.cpuPhaseMs.render.toFixed(0)} ms CPU (${Object.entries(f.reportBytes).map(([n, b]) => `${n} ${mb(b)} MB`).join(", ")})`,
       `total:          ${f.totalMs.toFixed(0)} ms wall, ${f.cpuMs.toFixed(0)} ms CPU (target < ${TARGET_MS} ms) ${f.totalMs < TARGET_MS ? "ok" : "OVER TARGET"}`,
       `load average:   ${loadavg().map((l) => l.toFixed(1)).join(" ")} on ${cpus().length} CPUs (wall time suffers on a busy machine)`,
       `peak RSS:       ${f.peakRssMb.toFixed(0)} MB (whole process; target < ${TARGET_MB} MB) ${f.peakRssMb < TARGET_MB ? "ok" : "OVER TARGET"}`,

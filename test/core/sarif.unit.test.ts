@@ -141,3 +141,34 @@ describe("SARIF report for large verdicts (compact writer)", () => {
     }
   });
 });
+
+describe("SARIF results written directly (the large-log writer)", () => {
+  it("are byte for byte JSON.stringify of the result objects, waived, expired, source and package findings alike", async () => {
+    const { parseTrivy } = await import("../../dagger/src/core/index.js");
+    const { resultJson, resultOf } = await import("../../dagger/src/core/report/sarif.js");
+    const policy = parsePolicy(
+      `version: 1
+waivers:
+  - { id: B104, path: "app/*.py", reason: "bound to \\"all\\" | on purpose", owner: a@b.c, expires: 2026-12-31 }
+  - { id: B608, reason: old, owner: a@b.c, expires: 2026-01-01 }
+  - { id: CVE-2020-14343, reason: "not reachable", owner: a@b.c, expires: 2026-12-31 }
+`,
+      { filePath: "p.yaml", now: NOW },
+    );
+    const runs = [
+      parseBandit(fixture("bandit/bandit-b104.json"), { filePath: "b.json" }),
+      parseBandit(fixture("bandit/bandit-1.7.4-b104.json"), { filePath: "b2.json" }),
+      parseTrivy(fixture("trivy/trivy-python-vuln.json"), { filePath: "t.json" }),
+      parseTrivy(fixture("trivy/trivy-debian.json"), { filePath: "t2.json" }),
+    ];
+    const verdict = evaluate({ runs, policy, now: NOW });
+    expect(verdict.waived.length).toBeGreaterThan(0);
+    expect(verdict.findings.some((f) => f.package) && verdict.findings.some((f) => f.location)).toBe(true);
+    const odd = { ...verdict.findings[0]!, location: { path: "dir with space/ü.py", line: 0, endLine: 3, column: 2 } };
+    for (const [i, f] of [...verdict.findings, odd].entries()) {
+      for (const opts of [{}, { imageLocation: "docker/Dockerfile app" }]) {
+        expect(resultJson(f, i, opts)).toBe(JSON.stringify(resultOf(f, i, opts)));
+      }
+    }
+  });
+});
