@@ -210,3 +210,33 @@ describe("JSON verdict for large verdicts (compact writer)", () => {
     for (const record of small.findings) expect(byFingerprint.get(record.fingerprint)).toEqual(record);
   });
 });
+
+describe("verdict.json records written directly (the large-report writer)", () => {
+  it("are byte for byte JSON.stringify of the record objects", async () => {
+    const { parseTrivy } = await import("../../dagger/src/core/index.js");
+    const { jsonMemo, recordJson, recordOf } = await import("../../dagger/src/core/report/json.js");
+    const policy = parsePolicy(
+      `version: 1
+waivers:
+  - { id: B104, path: "app/*.py", reason: "bound to \\"all\\" on purpose", owner: a@b.c, expires: 2026-12-31 }
+  - { id: B608, reason: old, owner: a@b.c, expires: 2026-01-01 }
+  - { id: CVE-2020-14343, reason: "not reachable", owner: a@b.c, expires: 2026-12-31 }
+`,
+      { filePath: "p.yaml", now: NOW },
+    );
+    const runs = [
+      parseBandit(fixture("bandit/bandit-b104.json"), { filePath: "b.json" }),
+      parseTrivy(fixture("trivy/trivy-python-vuln.json"), { filePath: "t.json" }),
+      parseTrivy(fixture("trivy/trivy-debian.json"), { filePath: "t2.json" }),
+    ];
+    const verdict = evaluate({ runs, policy, now: NOW });
+    expect(verdict.waived.length).toBeGreaterThan(0);
+    const memo = jsonMemo();
+    for (const f of verdict.findings) {
+      expect(recordJson(f, memo)).toBe(JSON.stringify(recordOf(f)));
+      expect(recordJson({ ...f, expiredWaiver: f.waivedBy ?? verdict.waived[0]!.waiver })).toBe(
+        JSON.stringify(recordOf({ ...f, expiredWaiver: f.waivedBy ?? verdict.waived[0]!.waiver })),
+      );
+    }
+  });
+});

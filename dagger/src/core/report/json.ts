@@ -11,7 +11,7 @@ export function jsonText(value: unknown, findings: number): string {
 export const VERDICT_JSON_VERSION = 1;
 
 /** A finding as verdict.json writes it: what a rule says (title, CWE, links) lives once under `rules`. */
-function recordOf(f: JudgedFinding) {
+export function recordOf(f: JudgedFinding) {
   return {
     fingerprint: f.fingerprint,
     tool: f.tool,
@@ -26,6 +26,36 @@ function recordOf(f: JudgedFinding) {
     ...(f.waivedBy !== undefined ? { waivedBy: f.waivedBy } : {}),
     ...(f.expiredWaiver !== undefined ? { expiredWaiver: f.expiredWaiver } : {}),
   };
+}
+
+/** JSON.stringify of repeated values (strings by value, waiver refs by identity), remembered. */
+export function jsonMemo(): (value: unknown) => string {
+  const cache = new Map<unknown, string>();
+  return (value) => {
+    let text = cache.get(value);
+    if (text === undefined) {
+      text = JSON.stringify(value);
+      if (cache.size < 10_000) cache.set(value, text);
+    }
+    return text;
+  };
+}
+
+/**
+ * Exactly `JSON.stringify(recordOf(f))`, written out directly for the large-report writer
+ * (test/core/reports.unit.test.ts compares the two byte for byte).
+ */
+export function recordJson(f: JudgedFinding, memo: (value: unknown) => string = JSON.stringify): string {
+  return (
+    `{"fingerprint":${JSON.stringify(f.fingerprint)},"tool":${memo(f.tool)},"stage":${memo(f.stage)},` +
+    `"ruleId":${memo(f.ruleId)},"severity":${memo(f.severity)}` +
+    `${f.confidence !== undefined ? `,"confidence":${memo(f.confidence)}` : ""},"disposition":${memo(f.disposition)},` +
+    `"message":${f.tool === "bandit" ? memo(f.message) : JSON.stringify(f.message)}` +
+    `${f.location !== undefined ? `,"location":${JSON.stringify(f.location)}` : ""}` +
+    `${f.package !== undefined ? `,"package":${JSON.stringify(f.package)}` : ""}` +
+    `${f.waivedBy !== undefined ? `,"waivedBy":${memo(f.waivedBy)}` : ""}` +
+    `${f.expiredWaiver !== undefined ? `,"expiredWaiver":${memo(f.expiredWaiver)}` : ""}}`
+  );
 }
 
 function rulesOf(findings: JudgedFinding[]) {
@@ -66,9 +96,11 @@ export function* jsonChunks(verdict: Verdict): Generator<string> {
   }
   // `findings` is the last key: left open and filled in chunk by chunk.
   yield `${JSON.stringify(document).slice(0, -3)}[`;
+  const memo = jsonMemo();
   for (let i = 0; i < findings.length; i += FINDINGS_PER_CHUNK) {
-    const batch = findings.slice(i, i + FINDINGS_PER_CHUNK).map(recordOf);
-    yield `${i > 0 ? "," : ""}${JSON.stringify(batch).slice(1, -1)}`;
+    const batch: string[] = [];
+    for (const f of findings.slice(i, i + FINDINGS_PER_CHUNK)) batch.push(recordJson(f, memo));
+    yield `${i > 0 ? "," : ""}${batch.join(",")}`;
   }
   yield "]}\n";
 }
