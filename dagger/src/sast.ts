@@ -57,7 +57,7 @@ export function runBandit(opts: { source: Directory; config?: File; banditImage?
     redirectStdout: REPORT_PATH,
     redirectStderr: LOG_PATH,
   });
-  return new SastRun(executed);
+  return new SastRun(executed, base);
 }
 
 /**
@@ -68,9 +68,12 @@ export function runBandit(opts: { source: Directory; config?: File; banditImage?
 export class SastRun {
   /** The container after Bandit ran; its exit code and files are the run's record. */
   private readonly executed: Container;
+  /** The Bandit container before the scan, asked for `bandit --version` (its JSON report carries no version). */
+  private readonly tool: Container;
 
-  constructor(executed: Container) {
+  constructor(executed: Container, tool: Container) {
     this.executed = executed;
+    this.tool = tool;
   }
 
   /** Bandit's raw JSON report, exactly as Bandit wrote it. */
@@ -119,11 +122,13 @@ export class SastRun {
     let exitCode: number;
     let reportText: string;
     let logText: string;
+    let versionText: string;
     try {
-      [exitCode, reportText, logText] = await Promise.all([
+      [exitCode, reportText, logText, versionText] = await Promise.all([
         this.executed.exitCode(),
         this.report().contents(),
         this.log().contents(),
+        this.tool.withExec(["bandit", "--version"], { expect: ReturnType.Any }).stdout(),
       ]);
     } catch (err) {
       const { message, output } = describeEngineError(err);
@@ -133,7 +138,9 @@ export class SastRun {
       return toolFailure("bandit", `Bandit exited ${exitCode} (an error, not a result): ${tail(logText, 5) || "no output"}`);
     }
     try {
-      return parseBandit(reportText, { filePath: "bandit.json" });
+      const run = parseBandit(reportText, { filePath: "bandit.json" });
+      const version = /^bandit (\S+)/m.exec(versionText)?.[1];
+      return run.version || !version ? run : { ...run, version };
     } catch (err) {
       return toolFailure("bandit", `Bandit's output is not a Bandit JSON report: ${(err as Error).message}`);
     }
