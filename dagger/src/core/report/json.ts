@@ -81,7 +81,7 @@ export function* jsonChunks(verdict: Verdict): Generator<string> {
     notes: verdict.notes,
     tools: verdict.tools,
     db: verdict.db,
-    blocking: verdict.blocking.map(recordOf),
+    blocking: [] as ReturnType<typeof recordOf>[],
     waived: verdict.waived.map(({ finding, waiver }) => ({ fingerprint: finding.fingerprint, ruleId: finding.ruleId, waiver })),
     expiredWaivers: verdict.expiredWaivers,
     unusedWaivers: verdict.unusedWaivers,
@@ -90,18 +90,25 @@ export function* jsonChunks(verdict: Verdict): Generator<string> {
   };
   const findings = verdict.findings;
   if (findings.length <= PRETTY_JSON_LIMIT) {
+    document.blocking = verdict.blocking.map(recordOf);
     document.findings = findings.map(recordOf);
     yield jsonText(document, findings.length);
     return;
   }
-  // `findings` is the last key: left open and filled in chunk by chunk.
-  yield `${JSON.stringify(document).slice(0, -3)}[`;
+  // `blocking` and `findings` (the last key) are left open and filled in chunk by chunk.
   const memo = jsonMemo();
-  for (let i = 0; i < findings.length; i += FINDINGS_PER_CHUNK) {
-    const batch: string[] = [];
-    for (const f of findings.slice(i, i + FINDINGS_PER_CHUNK)) batch.push(recordJson(f, memo));
-    yield `${i > 0 ? "," : ""}${batch.join(",")}`;
-  }
+  const records = function* (list: JudgedFinding[]): Generator<string> {
+    for (let i = 0; i < list.length; i += FINDINGS_PER_CHUNK) {
+      const batch: string[] = [];
+      for (const f of list.slice(i, i + FINDINGS_PER_CHUNK)) batch.push(recordJson(f, memo));
+      yield `${i > 0 ? "," : ""}${batch.join(",")}`;
+    }
+  };
+  const { blocking: _blocking, waived, expiredWaivers, unusedWaivers, rules, findings: _findings, ...head } = document;
+  yield `${JSON.stringify(head).slice(0, -1)},"blocking":[`;
+  yield* records(verdict.blocking);
+  yield `],${JSON.stringify({ waived, expiredWaivers, unusedWaivers, rules, findings: [] }).slice(1, -3)}[`;
+  yield* records(findings);
   yield "]}\n";
 }
 
