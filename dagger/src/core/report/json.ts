@@ -1,3 +1,4 @@
+import { flatObjectJson, quote } from "./jsontext.js";
 import { summarizeVerdict, type JudgedFinding, type Verdict } from "../gate.js";
 
 /** Up to this many findings, JSON reports are indented for people; larger ones are compact to bound memory. */
@@ -28,9 +29,9 @@ export function recordOf(f: JudgedFinding) {
   };
 }
 
-/** JSON.stringify of repeated values (strings by value, waiver refs by identity), remembered. */
-export function jsonMemo(): (value: unknown) => string {
-  const cache = new Map<unknown, string>();
+/** JSON.stringify of objects met again and again (waiver refs), remembered by identity. */
+export function jsonMemo(): (value: object) => string {
+  const cache = new Map<object, string>();
   return (value) => {
     let text = cache.get(value);
     if (text === undefined) {
@@ -45,14 +46,14 @@ export function jsonMemo(): (value: unknown) => string {
  * Exactly `JSON.stringify(recordOf(f))`, written out directly for the large-report writer
  * (test/core/reports.unit.test.ts compares the two byte for byte).
  */
-export function recordJson(f: JudgedFinding, memo: (value: unknown) => string = JSON.stringify): string {
+export function recordJson(f: JudgedFinding, memo: (value: object) => string = JSON.stringify): string {
   return (
-    `{"fingerprint":${JSON.stringify(f.fingerprint)},"tool":${memo(f.tool)},"stage":${memo(f.stage)},` +
-    `"ruleId":${memo(f.ruleId)},"severity":${memo(f.severity)}` +
-    `${f.confidence !== undefined ? `,"confidence":${memo(f.confidence)}` : ""},"disposition":${memo(f.disposition)},` +
-    `"message":${f.tool === "bandit" ? memo(f.message) : JSON.stringify(f.message)}` +
-    `${f.location !== undefined ? `,"location":${JSON.stringify(f.location)}` : ""}` +
-    `${f.package !== undefined ? `,"package":${JSON.stringify(f.package)}` : ""}` +
+    `{"fingerprint":${quote(f.fingerprint)},"tool":${quote(f.tool)},"stage":${quote(f.stage)},` +
+    `"ruleId":${quote(f.ruleId)},"severity":${quote(f.severity)}` +
+    `${f.confidence !== undefined ? `,"confidence":${quote(f.confidence)}` : ""},"disposition":${quote(f.disposition)},` +
+    `"message":${quote(f.message)}` +
+    `${f.location !== undefined ? `,"location":${flatObjectJson(f.location)}` : ""}` +
+    `${f.package !== undefined ? `,"package":${flatObjectJson(f.package)}` : ""}` +
     `${f.waivedBy !== undefined ? `,"waivedBy":${memo(f.waivedBy)}` : ""}` +
     `${f.expiredWaiver !== undefined ? `,"expiredWaiver":${memo(f.expiredWaiver)}` : ""}}`
   );

@@ -2,6 +2,7 @@ import type { Log, ReportingDescriptor, Result, Run, Location } from "sarif";
 import { severityRank, type Severity, type ToolName } from "../findings.js";
 import type { JudgedFinding, Verdict } from "../gate.js";
 import { PRETTY_JSON_LIMIT, jsonText } from "./json.js";
+import { num, quote } from "./jsontext.js";
 
 export const SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json";
 
@@ -131,37 +132,25 @@ export function resultOf(f: JudgedFinding, ruleIndex: number, opts: SarifOptions
   };
 }
 
-/** JSON.stringify of a string, remembered: rule ids, paths, targets and levels repeat across results. */
-function quoter(): (text: string) => string {
-  const cache = new Map<string, string>();
-  return (text) => {
-    let quoted = cache.get(text);
-    if (quoted === undefined) {
-      quoted = JSON.stringify(text);
-      if (cache.size < 100_000) cache.set(text, quoted);
-    }
-    return quoted;
-  };
-}
-
 /**
  * Exactly `JSON.stringify(resultOf(f, ruleIndex, opts))`, written out directly: for 100,000 results this
  * skips building a dozen objects per result only to serialise them (test/core/sarif.unit.test.ts compares).
  */
-export function resultJson(f: JudgedFinding, ruleIndex: number, opts: SarifOptions, q: (text: string) => string = JSON.stringify): string {
+export function resultJson(f: JudgedFinding, ruleIndex: number, opts: SarifOptions): string {
+  const q = quote;
   let location: string;
   if (f.location) {
     const l = f.location;
     location =
       `{"physicalLocation":{"artifactLocation":{"uri":${q(encodeURI(l.path))},"uriBaseId":"%SRCROOT%"},` +
-      `"region":{"startLine":${JSON.stringify(Math.max(1, l.line))}${l.endLine ? `,"endLine":${JSON.stringify(l.endLine)}` : ""}` +
-      `${l.column ? `,"startColumn":${JSON.stringify(l.column)}` : ""}}}}`;
+      `"region":{"startLine":${num(Math.max(1, l.line))}${l.endLine ? `,"endLine":${num(l.endLine)}` : ""}` +
+      `${l.column ? `,"startColumn":${num(l.column)}` : ""}}}}`;
   } else {
     const pkg = f.package!;
     location =
       `{"physicalLocation":{"artifactLocation":{"uri":${q(encodeURI(opts.imageLocation ?? "Dockerfile"))},"uriBaseId":"%SRCROOT%"},` +
       `"region":{"startLine":1}},"logicalLocations":[{"name":${q(pkg.name)},` +
-      `"fullyQualifiedName":${JSON.stringify(`${pkg.target}/${pkg.path ? `${pkg.path}/` : ""}${pkg.name}@${pkg.installedVersion}`)},"kind":"package"}]}`;
+      `"fullyQualifiedName":${q(`${pkg.target}/${pkg.path ? `${pkg.path}/` : ""}${pkg.name}@${pkg.installedVersion}`)},"kind":"package"}]}`;
   }
   const w = f.waivedBy;
   const suppressions = w
@@ -170,9 +159,9 @@ export function resultJson(f: JudgedFinding, ruleIndex: number, opts: SarifOptio
       )}}]`
     : "";
   return (
-    `{"ruleId":${q(f.ruleId)},"ruleIndex":${JSON.stringify(ruleIndex)},"level":"${levelOf(f.severity)}",` +
-    `"message":{"text":${JSON.stringify(messageOf(f))}},"locations":[${location}],` +
-    `"partialFingerprints":{"portcullis/v1":${JSON.stringify(f.fingerprint)}}${suppressions},` +
+    `{"ruleId":${q(f.ruleId)},"ruleIndex":${num(ruleIndex)},"level":"${levelOf(f.severity)}",` +
+    `"message":{"text":${q(messageOf(f))}},"locations":[${location}],` +
+    `"partialFingerprints":{"portcullis/v1":${q(f.fingerprint)}}${suppressions},` +
     `"properties":{"security-severity":"${SECURITY_SEVERITY[f.severity]}","disposition":${q(f.disposition)}}}`
   );
 }
@@ -241,12 +230,11 @@ export function* sarifChunks(verdict: Verdict, opts: SarifOptions = {}): Generat
   // `runs` last, and `results` last in each run, so each can be left open and filled in.
   const { runs: _allRuns, ...rest } = log;
   yield `${JSON.stringify({ ...rest, runs: [] }).slice(0, -3)}[`;
-  const q = quoter();
   for (const [r, { run, findings, indexOf }] of runs.entries()) {
     yield `${r > 0 ? "," : ""}${JSON.stringify(run).slice(0, -3)}[`;
     for (let i = 0; i < findings.length; i += RESULTS_PER_CHUNK) {
       const batch: string[] = [];
-      for (const f of findings.slice(i, i + RESULTS_PER_CHUNK)) batch.push(resultJson(f, indexOf.get(f.ruleId)!, opts, q));
+      for (const f of findings.slice(i, i + RESULTS_PER_CHUNK)) batch.push(resultJson(f, indexOf.get(f.ruleId)!, opts));
       yield `${i > 0 ? "," : ""}${batch.join(",")}`;
     }
     yield "]}";
