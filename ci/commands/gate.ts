@@ -96,9 +96,16 @@ export async function writeReportFile(path: string, chunks: Iterable<string>): P
   await mkdir(dirname(path), { recursive: true });
   const file = await open(path, "w");
   let bytes = 0;
+  // One write in flight while the next chunk is rendered: the disk and the renderer overlap.
+  let pending: Promise<{ bytesWritten: number }> | undefined;
   try {
-    for (const chunk of chunks) bytes += (await file.write(chunk)).bytesWritten;
+    for (const chunk of chunks) {
+      if (pending) bytes += (await pending).bytesWritten;
+      pending = file.write(chunk);
+    }
+    if (pending) bytes += (await pending).bytesWritten;
   } finally {
+    await pending?.catch(() => undefined);
     await file.close();
   }
   return bytes;

@@ -10,11 +10,14 @@ export function fingerprintOf(
   ruleId: string,
   where: { location?: SourceLocation; package?: PackageLocation },
 ): string {
-  const place = where.location
-    ? ["src", where.location.path, where.location.line, where.location.column ?? ""]
-    : where.package
-      ? ["pkg", where.package.target, where.package.name, where.package.installedVersion, where.package.path ?? ""]
-      : ["none"];
+  // The same text as [tool, ruleId, ...place].join("\u0000"), built without the arrays.
+  const l = where.location;
+  const p = where.package;
+  const place = l
+    ? `src\u0000${l.path ?? ""}\u0000${l.line ?? ""}\u0000${l.column ?? ""}`
+    : p
+      ? `pkg\u0000${p.target ?? ""}\u0000${p.name ?? ""}\u0000${p.installedVersion ?? ""}\u0000${p.path ?? ""}`
+      : "none";
   // One-shot hash: several times cheaper than createHash() per finding on large reports.
-  return hash("sha256", [tool, ruleId, ...place].join("\u0000"), "hex");
+  return hash("sha256", `${tool}\u0000${ruleId}\u0000${place}`, "hex");
 }
