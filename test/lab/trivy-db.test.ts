@@ -42,13 +42,16 @@ function findings(report: TrivyReport): string[] {
 }
 
 const PAM_FIXED = "1.5.2-6+deb12u3";
+const PERL_FIXED = "5.36.0-7+deb12u4";
 
-/** The base image's pam version, and whether Debian's version order puts it before the fix. */
-function pamInBase(): { version: string; vulnerable: boolean } {
-  const version = must("docker", ["run", "--rm", "debian:bookworm-slim", "dpkg-query", "-W", "-f", "${Version}", "libpam0g"]).trim();
-  const cmp = sh("docker", ["run", "--rm", "debian:bookworm-slim", "dpkg", "--compare-versions", version, "lt", PAM_FIXED]);
+/** The base image's version of a Debian package, and whether it predates bookworm-security's fix. */
+function inBase(pkg: string, fixed: string): { version: string; vulnerable: boolean } {
+  const version = must("docker", ["run", "--rm", "debian:bookworm-slim", "dpkg-query", "-W", "-f", "${Version}", pkg]).trim();
+  const cmp = sh("docker", ["run", "--rm", "debian:bookworm-slim", "dpkg", "--compare-versions", version, "lt", fixed]);
   return { version, vulnerable: cmp.code === 0 };
 }
+const pamInBase = () => inBase("libpam0g", PAM_FIXED);
+const perlInBase = () => inBase("perl-base", PERL_FIXED);
 
 function credsEnv(password?: string): Record<string, string> {
   const creds = registryCredentials();
@@ -89,10 +92,13 @@ describe("the lab's Trivy DB, pulled from the lab registry by Trivy in its image
     const pamLines = pam.vulnerable
       ? ["libpam-modules", "libpam-modules-bin", "libpam-runtime", "libpam0g"].map((p) => `${p} ${pam.version} CVE-2025-6020 HIGH fixed ${PAM_FIXED}`)
       : [];
+    const perl = perlInBase();
+    const perlLines = perl.vulnerable ? [`perl-base ${perl.version} CVE-2026-42496 CRITICAL fixed ${PERL_FIXED}`] : [];
     expect(findings(report)).toEqual(
       [
         "zlib1g 1:1.2.13.dfsg-1 CVE-2023-45853 CRITICAL no fix (will_not_fix)",
         ...pamLines,
+        ...perlLines,
         "PyYAML 5.3.1 CVE-2020-14343 CRITICAL fixed 5.4",
         "Jinja2 2.10 CVE-2019-10906 HIGH fixed 2.10.1",
         "Jinja2 2.10 CVE-2020-28493 MEDIUM fixed 2.11.3",
@@ -128,9 +134,10 @@ describe("the lab's Trivy DB, pulled from the lab registry by Trivy in its image
     const patched = scan("patched-debian.tar");
     expect(unpatched).toContain("zlib1g 1:1.2.13.dfsg-1 CVE-2023-45853 CRITICAL no fix (will_not_fix)");
     expect(unpatched.filter((f) => f.includes("CVE-2025-6020"))).toHaveLength(pamInBase().vulnerable ? 4 : 0);
-    // The upgrade takes every Debian fix (pam's from bookworm-security); the zlib finding has no fix and stays.
+    expect(unpatched.filter((f) => f.includes("CVE-2026-42496"))).toHaveLength(perlInBase().vulnerable ? 1 : 0);
+    // The upgrade takes every Debian fix (pam's and perl's from bookworm-security); the zlib finding has no fix and stays.
     expect(patched).toEqual(["zlib1g 1:1.2.13.dfsg-1 CVE-2023-45853 CRITICAL no fix (will_not_fix)"]);
-    if (pamInBase().vulnerable) expect(patched.length).toBeLessThan(unpatched.length);
+    if (pamInBase().vulnerable || perlInBase().vulnerable) expect(patched.length).toBeLessThan(unpatched.length);
   });
 
   it("keeps metadata.json at schema Version 2 with UpdatedAt in the past and NextUpdate in the future", () => {
