@@ -1,10 +1,12 @@
 // Docker helpers for the sample service's lab test and size benchmark (legacy builder: the lab's Docker has no buildx).
 import { spawn } from "node:child_process";
 import { resolve } from "node:path";
+import { variantDir, type Variant } from "./variants.js";
 
 export const repoRoot = resolve(import.meta.dirname, "../..");
 export const appDir = resolve(repoRoot, "app");
-export const fixtureDir = (variant: string): string => resolve(repoRoot, "test/fixtures/apps", variant);
+/** A test variant of the sample service (app/ plus one patch), generated on demand. */
+export const fixtureDir = (variant: Variant): string => variantDir(variant);
 
 export interface CommandResult {
   code: number;

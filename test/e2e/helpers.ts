@@ -5,10 +5,12 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { variantsDir } from "../app/variants.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const CLI = path.join(ROOT, "ci/bin/portcullis.mjs");
-export const APPS = path.join(ROOT, "test/fixtures/apps");
+/** The sample service's variants (app/ plus one patch each), generated on demand. */
+export const APPS = variantsDir();
 export const E2E_FIXTURES = path.join(ROOT, "test/fixtures/e2e");
 export const DB_REPOSITORY = "127.0.0.1:5000/trivy-db";
 

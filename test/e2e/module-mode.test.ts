@@ -3,7 +3,7 @@
 // pipeline …` invokes it the way `dagger call` does and reaches the same verdict as `portcullis run`.
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { DB_REPOSITORY, ROOT, dbArgs, labEnv, labRun, nonce, outDir, policyFrom, portcullis, readReports, registryTags, runEnv, type Verdict } from "./helpers.js";
+import { APPS, DB_REPOSITORY, ROOT, dbArgs, labEnv, labRun, nonce, outDir, policyFrom, portcullis, readReports, registryTags, runEnv, type Verdict } from "./helpers.js";
 
 describe("story 7: module mode (dagger functions / dagger call through the lab engine)", () => {
   it("lists lintSast, buildMultiStage, scanImage, gate, publish and pipeline with their docs", async () => {
@@ -57,7 +57,7 @@ describe("story 7: module mode (dagger functions / dagger call through the lab e
     const tag = nonce();
     const call = await portcullis(
       [
-        "lab", "call", "pipeline", "--source", "test/fixtures/apps/literal-bind",
+        "lab", "call", "pipeline", "--source", path.join(APPS, "literal-bind"),
         "--db-repository", DB_REPOSITORY, "--db-username", env.PORTCULLIS_LAB_REGISTRY_USER!, "--db-password", "env:PORTCULLIS_LAB_REGISTRY_PASSWORD",
         "publish", "--address", `127.0.0.1:5000/${repository}:${tag}`,
         "--username", env.PORTCULLIS_LAB_REGISTRY_USER!, "--password", "env:PORTCULLIS_LAB_REGISTRY_PASSWORD",

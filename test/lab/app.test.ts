@@ -229,7 +229,7 @@ describe("the variants deliver the findings the pipeline's tests expect", () => 
       { env: { DOCKER_BUILDKIT: "0" }, input: 'FROM python:3.11-slim\nRUN pip install --no-cache-dir "bandit[sarif]==1.9.4"\nENTRYPOINT ["bandit"]\n' },
     );
     if (banditImage.code !== 0) throw new Error(`cannot build ${BANDIT}:\n${tail(banditImage.stdout + banditImage.stderr)}`);
-    for (const variant of ["vulnerable-deps", "unpatched-base"]) {
+    for (const variant of ["vulnerable-deps", "unpatched-base"] as const) {
       const build = await buildImage(fixtureDir(variant), `portcullis-test/advisory-api:${variant}`);
       console.log(`built portcullis-test/advisory-api:${variant} in ${(build.ms / 1000).toFixed(1)} s (exit ${build.code})`);
       if (build.code !== 0) throw new Error(`docker build of ${variant} failed (exit ${build.code}):\n${tail(build.stdout + build.stderr)}`);
