@@ -88,8 +88,8 @@ waivers:
   const t0 = performance.now();
   const policy = core.parsePolicy(policyText, { filePath: "bench-policy.yaml", now: NOW });
   const loadRuns = () => [
-    core.parseBandit(readFileSync(join(dir, "bandit.json"), "utf8"), { filePath: "bandit.json" }),
-    core.parseTrivy(readFileSync(join(dir, "trivy.json"), "utf8"), { filePath: "trivy.json" }),
+    core.parseBandit(readFileSync(join(dir, "bandit.json")), { filePath: "bandit.json" }),
+    core.parseTrivy(readFileSync(join(dir, "trivy.json")), { filePath: "trivy.json" }),
   ];
   const runs = loadRuns();
   const t1 = performance.now();

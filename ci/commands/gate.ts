@@ -15,6 +15,7 @@ import {
   summarizeVerdict,
   toolFailure,
   type DbMetadata,
+  type JsonInput,
   type ReportFile,
   type ToolRun,
 } from "../../dagger/src/core/index.js";
@@ -25,8 +26,8 @@ export const EXIT = { pass: 0, fail: 1, error: 2 } as const;
 /** A user-facing problem: printed as one line, exit code 2. */
 export class InputError extends Error {}
 
-/** Reads a file the user named, with one-line errors for what goes wrong (missing, a directory, too big). */
-export async function readInputFile(flag: string, path: string, maxBytes = MAX_REPORT_BYTES): Promise<string> {
+/** Checks a file the user named before it is read: one-line errors for what goes wrong (missing, a directory, empty, too big). */
+async function checkInputFile(flag: string, path: string, maxBytes: number): Promise<void> {
   let size: number;
   try {
     const info = await stat(path);
@@ -44,7 +45,21 @@ export async function readInputFile(flag: string, path: string, maxBytes = MAX_R
     );
   }
   if (size === 0) throw new InputError(`${flag} ${path}: empty file`);
+}
+
+/** Reads a file the user named as text, with one-line errors for what goes wrong (missing, a directory, too big). */
+export async function readInputFile(flag: string, path: string, maxBytes = MAX_REPORT_BYTES): Promise<string> {
+  await checkInputFile(flag, path, maxBytes);
   return readFile(path, "utf8");
+}
+
+/**
+ * Reads a scanner report as bytes: the parsers cut large reports up in their UTF-8 bytes, so the whole
+ * report never exists as a string as well.
+ */
+export async function readInputBytes(flag: string, path: string, maxBytes = MAX_REPORT_BYTES): Promise<Uint8Array> {
+  await checkInputFile(flag, path, maxBytes);
+  return readFile(path);
 }
 
 /** The one line printed for an error: our own messages as they are, anything else with its name. */
@@ -80,10 +95,10 @@ async function scannerRun(
   tool: "bandit" | "trivy",
   flag: string,
   path: string,
-  parse: (text: string, opts: { filePath: string }) => ToolRun,
+  parse: (text: JsonInput, opts: { filePath: string }) => ToolRun,
 ): Promise<{ run: ToolRun; problem?: string }> {
   try {
-    return { run: parse(await readInputFile(flag, path), { filePath: path }) };
+    return { run: parse(await readInputBytes(flag, path), { filePath: path }) };
   } catch (error) {
     // Unusable scanner output is an "error" verdict, still written to every report.
     const problem = errorLine(error).startsWith(flag) ? errorLine(error) : `${flag} ${errorLine(error)}`;

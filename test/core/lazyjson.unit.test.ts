@@ -55,6 +55,20 @@ describe("lazyDocument", () => {
     expect(Array.from({ length: items.length }, (_, i) => items.take(i))).toEqual([{ x: ']"}' }, 2, [3], "s"]);
   });
 
+  it("reads UTF-8 bytes as it reads the decoded text, multi-byte characters included", () => {
+    const text = JSON.stringify({ "clé ✓": "é", results: [{ x: "naïve — “quoted” 🔒 \\ \"" }, "∑", 3, { "ключ": ["日本"] }], z: "ü" });
+    const bytes = new TextEncoder().encode(text);
+    expect(bytes.length).toBeGreaterThan(text.length); // really multi-byte
+    expect(materialise(lazyDocument(bytes, BANDIT)!, BANDIT)).toEqual(JSON.parse(text));
+    expect(materialise(lazyDocument(text, BANDIT)!, BANDIT)).toEqual(JSON.parse(text));
+  });
+
+  it("reads every item of an array longer than one parse batch, in order", () => {
+    const results = Array.from({ length: 1000 }, (_, i) => (i % 3 === 0 ? { i, s: `]${i}"` } : i % 3 === 1 ? [i] : `item ${i}`));
+    const text = JSON.stringify({ results }, null, 1);
+    expect(materialise(lazyDocument(new TextEncoder().encode(text), BANDIT)!, BANDIT)).toEqual({ results });
+  });
+
   it("keeps JSON.parse's meaning of a repeated key (the last one wins)", () => {
     const doc = lazyDocument('{"results":[1,2],"results":[3]}', BANDIT)!;
     const items = doc.items((doc.root as { results: unknown[] }).results);
@@ -82,6 +96,17 @@ describe("parsers on the lazy path", () => {
     expect(errorOf(() => parseTrivy(brokenTrivy, { filePath: "t.json" }))).toBe(
       `t.json: not JSON (truncated or corrupt Trivy JSON report?): ${errorOf(() => JSON.parse(brokenTrivy))}`,
     );
+  });
+
+  it("give the whole-text parse's error for a bad item in a later parse batch, from bytes too", () => {
+    const report = JSON.parse(b104) as { results: unknown[] };
+    const many = JSON.stringify({ ...report, results: Array.from({ length: 600 }, () => report.results[0]) });
+    const broken = many.replace(/"line_number": ?(\d+)/g, (all, n, offset) => (offset > many.length * 0.8 ? `"line_number": ${n}x` : all));
+    expect(broken).not.toBe(many);
+    const expected = `b.json: not JSON (truncated or corrupt Bandit JSON report?): ${errorOf(() => JSON.parse(broken))}`;
+    expect(errorOf(() => parseBandit(new TextEncoder().encode(broken), { filePath: "b.json" }))).toBe(expected);
+    expect(errorOf(() => parseBandit(broken, { filePath: "b.json" }))).toBe(expected);
+    expect(parseBandit(new TextEncoder().encode(many), { filePath: "b.json" }).findings).toHaveLength(600);
   });
 
   it("report a JSON error before a schema error earlier in the file, as a whole-text parse does", () => {

@@ -4,7 +4,7 @@ import { fingerprintOf } from "./fingerprint.js";
 import { stringInterner } from "./intern.js";
 import type { ToolRun } from "./toolrun.js";
 import { isBanditResultShape } from "./guards.js";
-import { eagerDocument, lazyDocument, type JsonDocument } from "./lazyjson.js";
+import { eagerDocument, lazyDocument, type JsonDocument, type JsonInput } from "./lazyjson.js";
 import { checkJsonText, parseJsonText, rawArray, validate } from "./validate.js";
 
 // Bandit's own scale: UNDEFINED is what a plugin reports when it sets none.
@@ -61,7 +61,7 @@ function versionFrom(moreInfo: string | undefined): string | undefined {
 }
 
 /** Bandit JSON -> findings. Files Bandit could not scan become errors: a file not scanned is not a pass. */
-export function parseBandit(text: string, opts: { filePath: string }): ToolRun {
+export function parseBandit(text: JsonInput, opts: { filePath: string }): ToolRun {
   const what = "Bandit JSON report";
   checkJsonText(text, { filePath: opts.filePath, what });
   const lazy = lazyDocument(text, [["results"]]);

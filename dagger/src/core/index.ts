@@ -2,6 +2,7 @@
 export * from "./findings.js";
 export * from "./errors.js";
 export { validate, parseJsonText, MAX_REPORT_BYTES } from "./validate.js";
+export { type JsonInput } from "./lazyjson.js";
 export { fingerprintOf } from "./fingerprint.js";
 export { type ToolRun, toolFailure, STAGE_OF_TOOL } from "./toolrun.js";
 export { parseBandit, normaliseSourcePath, BanditReportSchema, BanditResultSchema } from "./bandit.js";

@@ -1,12 +1,31 @@
 /**
  * Item-by-item JSON for large scanner reports. `JSON.parse` of a 60 MB report builds the whole tree at
  * once (several times the text in memory, and most of the GC time); here the big arrays (Bandit
- * `results`, Trivy `Vulnerabilities`) are cut out of the text, the rest is parsed as usual, and each
- * item is parsed only when it is read, so only one item's tree exists at a time.
+ * `results`, Trivy `Vulnerabilities`) are cut out of the report's bytes, the rest is parsed as usual,
+ * and the items are parsed a batch at a time when they are read, so only one batch's tree exists at once.
+ *
+ * The scanner works on the UTF-8 bytes, not on a decoded string: a 60 MB report read as a string costs
+ * the bytes and the string at once. Every byte of a multi-byte UTF-8 character is >= 0x80, so the
+ * ASCII structure (quotes, brackets, commas) is found in the bytes exactly as in the text, and each
+ * piece is decoded on its own.
  *
  * This is a fast path only: whenever the cut-up text does not parse, callers redo the work with plain
  * `JSON.parse`, which gives the exact error a whole-text parse gives.
  */
+import { Buffer } from "node:buffer";
+
+/** Scanner output as it is read: a decoded string, or its UTF-8 bytes (a file as read from disk). */
+export type JsonInput = string | Uint8Array;
+
+/** A Buffer over the input's bytes (no copy for bytes; strings are encoded once). */
+export function bytesOf(input: JsonInput): Buffer {
+  return typeof input === "string" ? Buffer.from(input, "utf8") : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+}
+
+/** The input as a string (bytes decoded as UTF-8, as `readFile(path, "utf8")` does). */
+export function textOf(input: JsonInput): string {
+  return typeof input === "string" ? input : bytesOf(input).toString("utf8");
+}
 
 /** A path to an array in the document: object keys, and "*" for any array index. */
 export type ArrayPath = readonly string[];
@@ -58,35 +77,35 @@ const CLOSE_BRACE = 0x7d;
 // Thrown inside the scanner when the text is not shaped as expected; never escapes lazyDocument.
 class NotScannable extends Error {}
 
-function skipSpace(text: string, i: number): number {
+function skipSpace(bytes: Buffer, i: number): number {
   for (;;) {
-    const c = text.charCodeAt(i);
+    const c = bytes[i];
     if (c === SPACE || c === LF || c === CR || c === TAB) i++;
     else return i;
   }
 }
 
 /** Index just past the string starting at `i` (a quote). */
-function skipString(text: string, i: number): number {
+function skipString(bytes: Buffer, i: number): number {
   let j = i + 1;
   for (;;) {
-    const q = text.indexOf('"', j);
+    const q = bytes.indexOf(QUOTE, j);
     if (q < 0) throw new NotScannable();
     let backslashes = 0;
-    for (let k = q - 1; text.charCodeAt(k) === BACKSLASH; k--) backslashes++;
+    for (let k = q - 1; bytes[k] === BACKSLASH; k--) backslashes++;
     if (backslashes % 2 === 0) return q + 1;
     j = q + 1;
   }
 }
 
 /** Index just past the value starting at `i`; only brackets and strings are followed (JSON.parse checks the rest). */
-function skipValue(text: string, i: number): number {
-  const end = text.length;
+function skipValue(bytes: Buffer, i: number): number {
+  const end = bytes.length;
   let depth = 0;
   while (i < end) {
-    const c = text.charCodeAt(i);
+    const c = bytes[i];
     if (c === QUOTE) {
-      i = skipString(text, i);
+      i = skipString(bytes, i);
       if (depth === 0) return i;
       continue;
     }
@@ -105,7 +124,7 @@ function skipValue(text: string, i: number): number {
 }
 
 interface Scan {
-  text: string;
+  bytes: Buffer;
   lazyPaths: readonly ArrayPath[];
   /** The text with each lazy array replaced by `[k]`, k its index in `arrays`. */
   pieces: string[];
@@ -128,76 +147,80 @@ function isPrefix(path: readonly string[], pattern: ArrayPath): boolean {
 
 /** Walks the value at `i` whose path is `path`; returns the index just past it. */
 function walk(scan: Scan, i: number, path: string[]): number {
-  const { text } = scan;
-  const c = text.charCodeAt(i);
+  const { bytes } = scan;
+  const c = bytes[i];
   const lazy = c === OPEN_BRACKET && scan.lazyPaths.some((p) => matches(path, p));
   const descend = !lazy && scan.lazyPaths.some((p) => isPrefix(path, p));
   if (lazy) {
     const ranges: number[] = [];
-    let j = skipSpace(text, i + 1);
-    if (text.charCodeAt(j) !== CLOSE_BRACKET) {
+    let j = skipSpace(bytes, i + 1);
+    if (bytes[j] !== CLOSE_BRACKET) {
       for (;;) {
         const start = j;
-        j = skipValue(text, j);
+        j = skipValue(bytes, j);
         if (j === start) throw new NotScannable();
         ranges.push(start, j);
-        j = skipSpace(text, j);
-        const sep = text.charCodeAt(j);
+        j = skipSpace(bytes, j);
+        const sep = bytes[j];
         if (sep === CLOSE_BRACKET) break;
         if (sep !== COMMA) throw new NotScannable();
-        j = skipSpace(text, j + 1);
+        j = skipSpace(bytes, j + 1);
       }
     }
-    scan.pieces.push(text.slice(scan.copiedUpTo, i), `[${scan.arrays.length}]`);
+    scan.pieces.push(bytes.toString("utf8", scan.copiedUpTo, i), `[${scan.arrays.length}]`);
     scan.arrays.push(ranges);
     scan.copiedUpTo = j + 1;
     return j + 1;
   }
-  if (!descend) return skipValue(text, i);
+  if (!descend) return skipValue(bytes, i);
   if (c === OPEN_BRACE) {
-    let j = skipSpace(text, i + 1);
-    if (text.charCodeAt(j) === CLOSE_BRACE) return j + 1;
+    let j = skipSpace(bytes, i + 1);
+    if (bytes[j] === CLOSE_BRACE) return j + 1;
     for (;;) {
-      if (text.charCodeAt(j) !== QUOTE) throw new NotScannable();
-      const keyEnd = skipString(text, j);
-      const rawKey = text.slice(j + 1, keyEnd - 1);
-      const key = rawKey.includes("\\") ? (JSON.parse(text.slice(j, keyEnd)) as string) : rawKey;
-      j = skipSpace(text, keyEnd);
-      if (text.charCodeAt(j) !== COLON) throw new NotScannable();
-      j = walk(scan, skipSpace(text, j + 1), [...path, key]);
-      j = skipSpace(text, j);
-      const sep = text.charCodeAt(j);
+      if (bytes[j] !== QUOTE) throw new NotScannable();
+      const keyEnd = skipString(bytes, j);
+      const rawKey = bytes.toString("utf8", j + 1, keyEnd - 1);
+      const key = rawKey.includes("\\") ? (JSON.parse(bytes.toString("utf8", j, keyEnd)) as string) : rawKey;
+      j = skipSpace(bytes, keyEnd);
+      if (bytes[j] !== COLON) throw new NotScannable();
+      j = walk(scan, skipSpace(bytes, j + 1), [...path, key]);
+      j = skipSpace(bytes, j);
+      const sep = bytes[j];
       if (sep === CLOSE_BRACE) return j + 1;
       if (sep !== COMMA) throw new NotScannable();
-      j = skipSpace(text, j + 1);
+      j = skipSpace(bytes, j + 1);
     }
   }
   if (c === OPEN_BRACKET) {
-    let j = skipSpace(text, i + 1);
-    if (text.charCodeAt(j) === CLOSE_BRACKET) return j + 1;
+    let j = skipSpace(bytes, i + 1);
+    if (bytes[j] === CLOSE_BRACKET) return j + 1;
     for (;;) {
       j = walk(scan, j, [...path, "*"]);
-      j = skipSpace(text, j);
-      const sep = text.charCodeAt(j);
+      j = skipSpace(bytes, j);
+      const sep = bytes[j];
       if (sep === CLOSE_BRACKET) return j + 1;
       if (sep !== COMMA) throw new NotScannable();
-      j = skipSpace(text, j + 1);
+      j = skipSpace(bytes, j + 1);
     }
   }
-  return skipValue(text, i);
+  return skipValue(bytes, i);
 }
 
+/** Items parsed per `JSON.parse` call: fewer calls than one per item, and a batch's tree stays small. */
+const ITEMS_PER_BATCH = 256;
+
 /**
- * The document with the arrays at `lazyPaths` left as text, or undefined when the text cannot be cut
+ * The document with the arrays at `lazyPaths` left as bytes, or undefined when the input cannot be cut
  * up (not JSON, truncated, …): the caller then parses it whole, which reports the real problem.
  */
-export function lazyDocument(text: string, lazyPaths: readonly ArrayPath[]): JsonDocument | undefined {
-  const scan: Scan = { text, lazyPaths, pieces: [], copiedUpTo: 0, arrays: [] };
+export function lazyDocument(input: JsonInput, lazyPaths: readonly ArrayPath[]): JsonDocument | undefined {
+  const bytes = bytesOf(input);
+  const scan: Scan = { bytes, lazyPaths, pieces: [], copiedUpTo: 0, arrays: [] };
   let root: unknown;
   try {
-    const end = skipSpace(text, walk(scan, skipSpace(text, 0), []));
-    if (end !== text.length) return undefined;
-    scan.pieces.push(text.slice(scan.copiedUpTo));
+    const end = skipSpace(bytes, walk(scan, skipSpace(bytes, 0), []));
+    if (end !== bytes.length) return undefined;
+    scan.pieces.push(bytes.toString("utf8", scan.copiedUpTo));
     root = JSON.parse(scan.pieces.join(""));
   } catch {
     return undefined; // NotScannable, a deeply nested text (RangeError), or an envelope that is not JSON
@@ -222,14 +245,27 @@ export function lazyDocument(text: string, lazyPaths: readonly ArrayPath[]): Jso
     items(array) {
       const ranges = placeholders.get(array);
       if (!ranges) return eagerDocument(root).items(array);
+      const length = ranges.length / 2;
+      // The batch holding the item last asked for: items i..i+n-1 of the array, as one JSON array.
+      let batchStart = -1;
+      let batch: unknown[] = [];
       return {
-        length: ranges.length / 2,
+        length,
         take(index) {
-          try {
-            return JSON.parse(text.slice(ranges[2 * index], ranges[2 * index + 1]));
-          } catch {
-            throw new LazyJsonUnusable();
+          if (index < batchStart || index >= batchStart + batch.length) {
+            const last = Math.min(length, index + ITEMS_PER_BATCH) - 1;
+            // The bytes from the first item's start to the last one's end are items and the commas between them.
+            try {
+              batch = JSON.parse(`[${bytes.toString("utf8", ranges[2 * index], ranges[2 * last + 1])}]`) as unknown[];
+            } catch {
+              throw new LazyJsonUnusable();
+            }
+            if (batch.length !== last - index + 1) throw new LazyJsonUnusable();
+            batchStart = index;
           }
+          const value = batch[index - batchStart];
+          batch[index - batchStart] = undefined;
+          return value;
         },
       };
     },

@@ -4,7 +4,7 @@ import { fingerprintOf } from "./fingerprint.js";
 import { stringInterner } from "./intern.js";
 import type { ToolRun } from "./toolrun.js";
 import { isTrivyVulnerabilityShape } from "./guards.js";
-import { eagerDocument, lazyDocument, type JsonDocument } from "./lazyjson.js";
+import { eagerDocument, lazyDocument, type JsonDocument, type JsonInput } from "./lazyjson.js";
 import { checkJsonText, parseJsonText, rawArray, validate } from "./validate.js";
 
 // Trivy writes every field below with `omitempty`, so almost nothing is guaranteed present (v0.5x–v0.74).
@@ -72,7 +72,7 @@ interface VulnerabilityDetails {
 }
 
 /** Trivy JSON -> findings. No `Results` is a clean scan; the note says so. */
-export function parseTrivy(text: string, opts: { filePath: string }): ToolRun {
+export function parseTrivy(text: JsonInput, opts: { filePath: string }): ToolRun {
   const what = "Trivy JSON report";
   checkJsonText(text, { filePath: opts.filePath, what });
   const lazy = lazyDocument(text, [["Results", "*", "Vulnerabilities"]]);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { SchemaValidationError } from "./errors.js";
+import { bytesOf, textOf, type JsonInput } from "./lazyjson.js";
 
 /** Reports larger than this are refused before parsing: no real Bandit or Trivy report comes near it. */
 export const MAX_REPORT_BYTES = 100 * 1024 * 1024;
@@ -35,11 +36,11 @@ export function validate<S extends z.ZodType>(
 /** An array left unparsed by the envelope schema, so large reports are validated (and freed) item by item. */
 export const rawArray = z.custom<unknown[]>((value) => Array.isArray(value), { error: "expected array" });
 
-/** Parses JSON text with a one-line error for empty, oversized or truncated input. */
-export function parseJsonText(text: string, opts: { filePath: string; what: string }): unknown {
-  checkJsonText(text, opts);
+/** Parses JSON text (or its UTF-8 bytes) with a one-line error for empty, oversized or truncated input. */
+export function parseJsonText(input: JsonInput, opts: { filePath: string; what: string }): unknown {
+  checkJsonText(input, opts);
   try {
-    return JSON.parse(text);
+    return JSON.parse(textOf(input));
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message : String(cause);
     throw new SchemaValidationError(
@@ -51,15 +52,26 @@ export function parseJsonText(text: string, opts: { filePath: string; what: stri
 }
 
 /** The checks made before parsing: a one-line error for empty or oversized input. */
-export function checkJsonText(text: string, opts: { filePath: string; what: string }): void {
-  if (text.length > MAX_REPORT_BYTES) {
-    const mb = (text.length / 1024 / 1024).toFixed(1);
+export function checkJsonText(input: JsonInput, opts: { filePath: string; what: string }): void {
+  const size = typeof input === "string" ? input.length : input.byteLength;
+  if (size > MAX_REPORT_BYTES) {
+    const mb = (size / 1024 / 1024).toFixed(1);
     throw new SchemaValidationError(
       `${opts.filePath}: ${opts.what} is ${mb} MB, over the ${MAX_REPORT_BYTES / 1024 / 1024} MB limit`,
       opts.filePath,
     );
   }
-  if (text.trim().length === 0) {
+  if (typeof input === "string" ? input.trim().length === 0 : isBlank(input)) {
     throw new SchemaValidationError(`${opts.filePath}: empty file, expected a ${opts.what}`, opts.filePath);
   }
+}
+
+/** True when the bytes hold nothing but whitespace. */
+function isBlank(input: Uint8Array): boolean {
+  const bytes = bytesOf(input);
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i];
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) return false;
+  }
+  return true;
 }
