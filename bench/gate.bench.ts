@@ -19,6 +19,23 @@ const TARGET_MB = 300;
 const FIXTURES = fileURLToPath(new URL("../test/fixtures/", import.meta.url));
 const NOW = new Date("2026-11-28T12:00:00Z");
 
+/** policies/default.yaml's thresholds with two waivers, so the gate has waivers to match. */
+const BENCH_POLICY = `version: 1
+sast: { failOn: MEDIUM, minConfidence: MEDIUM, warnOn: LOW }
+image: { failOn: CRITICAL, warnOn: HIGH, ignoreUnfixed: false, maxDbAgeDays: 7 }
+maxWaiverDays: 90
+waivers:
+  - id: B104
+    path: app/module_1*.py
+    reason: bench waiver
+    owner: bench
+    expires: 2026-12-31
+  - id: CVE-2020-14343
+    reason: bench waiver
+    owner: bench
+    expires: 2026-12-31
+`;
+
 interface Figures {
   findings: number;
   parseMs: number;
@@ -68,30 +85,17 @@ function syntheticTrivy(count: number): string {
 
 async function measure(dir: string): Promise<Figures> {
   const core = await import("../dagger/src/core/index.js");
-  // The CLI's own writer, so the figures are those of `portcullis gate`.
-  const { writeReportFile } = await import("../ci/commands/gate.js");
-  const policyText = `${core.DEFAULT_POLICY_YAML.replace("waivers: []", "")}
-waivers:
-  - id: B104
-    path: app/module_1*.py
-    reason: bench waiver
-    owner: bench
-    expires: 2026-12-31
-  - id: CVE-2020-14343
-    reason: bench waiver
-    owner: bench
-    expires: 2026-12-31
-`;
+  // The CLI's own reader and writer, so the figures are those of `portcullis gate`.
+  const { readInputBytes, writeReportFile } = await import("../ci/commands/gate.js");
+  const policyText = BENCH_POLICY;
   // The same path as `portcullis gate`: each input text is dropped once parsed, the runs once judged,
   // and each report written chunk by chunk.
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const policy = core.parsePolicy(policyText, { filePath: "bench-policy.yaml", now: NOW });
-  const loadRuns = () => [
-    core.parseBandit(readFileSync(join(dir, "bandit.json")), { filePath: "bandit.json" }),
-    core.parseTrivy(readFileSync(join(dir, "trivy.json")), { filePath: "trivy.json" }),
-  ];
-  const runs = loadRuns();
+  // Read one at a time, as the CLI does: each report's bytes can be freed once it is parsed.
+  const runs = [core.parseBandit(await readInputBytes("--bandit", join(dir, "bandit.json")), { filePath: "bandit.json" })];
+  runs.push(core.parseTrivy(await readInputBytes("--trivy", join(dir, "trivy.json")), { filePath: "trivy.json" }));
   const t1 = performance.now();
   const cpu1 = process.cpuUsage(cpu0);
   const peakParse = process.resourceUsage().maxRSS / 1024;
@@ -124,41 +128,90 @@ waivers:
   };
 }
 
+/** The median of some numbers. */
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * The whole `portcullis gate` command, start to exit, as a user runs it: wall time, and peak RSS as
+ * the kernel counts it for the child (python's getrusage; figures say "n/a" without python3).
+ */
+function wholeCommand(dir: string, policyFile: string): { ms: number; peakMb?: number; exit: number | null } {
+  const cli = fileURLToPath(new URL("../ci/bin/portcullis.mjs", import.meta.url));
+  const args = [cli, "gate", "--bandit", join(dir, "bandit.json"), "--trivy", join(dir, "trivy.json"), "--policy", policyFile];
+  args.push("--now", NOW.toISOString(), "--out-dir", join(dir, "cli-reports"), "--quiet");
+  const probe =
+    "import resource, subprocess, sys, time; t = time.monotonic(); r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL); " +
+    "print(r.returncode, (time.monotonic() - t) * 1000, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)";
+  const py = spawnSync("python3", ["-c", probe, process.execPath, ...args], { encoding: "utf8" });
+  if (py.status === 0) {
+    const [exit, ms, peakMb] = py.stdout.trim().split(" ").map(Number);
+    return { ms: ms!, peakMb, exit: exit! };
+  }
+  const t0 = performance.now();
+  const child = spawnSync(process.execPath, args, { stdio: "ignore" });
+  return { ms: performance.now() - t0, exit: child.status };
+}
+
 async function main() {
   const measureDir = process.argv[process.argv.indexOf("--measure") + 1];
   if (process.argv.includes("--measure") && measureDir) {
     process.stdout.write(JSON.stringify(await measure(measureDir)));
     return;
   }
+  // `--runs N` measuring runs (default 5), each in a fresh process; the target is judged on the median.
+  const runs = Math.max(1, Number(process.argv[process.argv.indexOf("--runs") + 1]) || 5);
   // `--keep DIR` leaves the inputs in DIR, to profile the measuring run on its own
-  // (node --cpu-prof --import tsx bench/gate.bench.ts --measure DIR).
+  // (node --cpu-prof <bundle printed below> --measure DIR).
   const keep = process.argv.includes("--keep") ? process.argv[process.argv.indexOf("--keep") + 1] : undefined;
   const dir = keep ? (mkdirSync(keep, { recursive: true }), keep) : mkdtempSync(join(tmpdir(), "portcullis-bench-"));
   try {
     process.stderr.write(`building ${TOTAL_FINDINGS} synthetic findings from the real fixtures…\n`);
     writeFileSync(join(dir, "bandit.json"), syntheticBandit(TOTAL_FINDINGS / 2));
     writeFileSync(join(dir, "trivy.json"), syntheticTrivy(TOTAL_FINDINGS / 2));
+    writeFileSync(join(dir, "policy.yaml"), BENCH_POLICY);
     const inputMb = (statSync(join(dir, "bandit.json")).size + statSync(join(dir, "trivy.json")).size) / 1024 / 1024;
-    const child = spawnSync(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--measure", dir], {
-      encoding: "utf8",
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    if (child.status !== 0) throw new Error(`measuring run failed: ${child.stderr.trim()}`);
-    const f = JSON.parse(child.stdout) as Figures;
+    // The measuring runs execute the same bundle form as `npx portcullis` (ci/bin/bundle.mjs), not tsx.
+    const { bundledEntry } = (await import(new URL("../ci/bin/bundle.mjs", import.meta.url).href)) as {
+      bundledEntry: (entry: string) => Promise<string>;
+    };
+    const measuring = await bundledEntry("bench/gate.bench.ts");
+    if (keep) process.stderr.write(`measuring bundle: ${measuring}\n`);
+    const all: Figures[] = [];
+    for (let r = 1; r <= runs; r++) {
+      const child = spawnSync(process.execPath, [measuring, "--measure", dir], { encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
+      if (child.status !== 0) throw new Error(`measuring run failed: ${child.stderr.trim()}`);
+      const run = JSON.parse(child.stdout) as Figures;
+      all.push(run);
+      process.stderr.write(
+        `run ${r}/${runs}: ${run.totalMs.toFixed(0)} ms (parse ${run.parseMs.toFixed(0)}, gate ${run.gateMs.toFixed(0)}, render+write ${run.renderMs.toFixed(0)}), peak RSS ${run.peakRssMb.toFixed(0)} MB\n`,
+      );
+    }
+    // The figures printed are those of the median run by total time.
+    const f = [...all].sort((a, b) => a.totalMs - b.totalMs)[Math.floor((all.length - 1) / 2)]!;
+    const medianMs = median(all.map((r) => r.totalMs));
+    const medianRss = median(all.map((r) => r.peakRssMb));
     // The written reports must be whole: a fast writer of broken JSON is no result.
     for (const name of ["portcullis.sarif", "verdict.json"]) JSON.parse(readFileSync(join(dir, `out-${name}`), "utf8"));
+    const cli = wholeCommand(dir, join(dir, "policy.yaml"));
+    if (cli.exit !== 1) throw new Error(`portcullis gate exited ${cli.exit}, expected 1 (fail) on the bench input`);
     const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
     const lines = [
       `findings:       ${f.findings} (input ${inputMb.toFixed(1)} MB of Bandit + Trivy JSON; outcome ${f.outcome})`,
+      `runs:           ${all.length}, each in a fresh process; figures below are the median run's`,
       `parse:          ${f.parseMs.toFixed(0)} ms wall, ${f.cpuPhaseMs.parse.toFixed(0)} ms CPU (peak RSS so far ${f.peakAfterMb.parse.toFixed(0)} MB)`,
       `gate:           ${f.gateMs.toFixed(0)} ms wall, ${f.cpuPhaseMs.gate.toFixed(0)} ms CPU (peak RSS so far ${f.peakAfterMb.gate.toFixed(0)} MB)`,
       `render+write:   ${f.renderMs.toFixed(0)} ms wall, ${f.cpuPhaseMs.render.toFixed(0)} ms CPU (${Object.entries(f.reportBytes).map(([n, b]) => `${n} ${mb(b)} MB`).join(", ")})`,
-      `total:          ${f.totalMs.toFixed(0)} ms wall, ${f.cpuMs.toFixed(0)} ms CPU (target < ${TARGET_MS} ms) ${f.totalMs < TARGET_MS ? "ok" : "OVER TARGET"}`,
+      `total:          median ${medianMs.toFixed(0)} ms wall (runs: ${all.map((r) => r.totalMs.toFixed(0)).join(", ")}), ${f.cpuMs.toFixed(0)} ms CPU (target < ${TARGET_MS} ms) ${medianMs < TARGET_MS ? "ok" : "OVER TARGET"}`,
+      `peak RSS:       median ${medianRss.toFixed(0)} MB (runs: ${all.map((r) => r.peakRssMb.toFixed(0)).join(", ")}; whole process; target < ${TARGET_MB} MB) ${medianRss < TARGET_MB ? "ok" : "OVER TARGET"}`,
+      `whole command:  portcullis gate … --out-dir, start to exit: ${cli.ms.toFixed(0)} ms, peak RSS ${cli.peakMb === undefined ? "n/a (no python3)" : `${cli.peakMb.toFixed(0)} MB`} (exit ${cli.exit}; includes node start and module loading)`,
       `load average:   ${loadavg().map((l) => l.toFixed(1)).join(" ")} on ${cpus().length} CPUs (wall time suffers on a busy machine)`,
-      `peak RSS:       ${f.peakRssMb.toFixed(0)} MB (whole process; target < ${TARGET_MB} MB) ${f.peakRssMb < TARGET_MB ? "ok" : "OVER TARGET"}`,
     ];
     process.stdout.write(`${lines.join("\n")}\n`);
-    if (f.totalMs >= TARGET_MS || f.peakRssMb >= TARGET_MB) process.exitCode = 1;
+    if (medianMs >= TARGET_MS || medianRss >= TARGET_MB) process.exitCode = 1;
   } finally {
     if (!keep) rmSync(dir, { recursive: true, force: true });
   }

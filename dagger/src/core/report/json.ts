@@ -67,7 +67,7 @@ function rulesOf(findings: JudgedFinding[]) {
   return Object.fromEntries([...rules.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-const FINDINGS_PER_CHUNK = 1_000;
+const FINDINGS_PER_CHUNK = 200;
 
 /** verdict.json as text chunks: one indented chunk when small, compact and finding by finding when large. */
 export function* jsonChunks(verdict: Verdict): Generator<string> {

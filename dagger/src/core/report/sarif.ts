@@ -203,7 +203,7 @@ function runFor(tool: ToolName, verdict: Verdict): { run: Run; findings: JudgedF
 }
 
 /** Results per chunk when a large log is written piece by piece. */
-const RESULTS_PER_CHUNK = 1_000;
+const RESULTS_PER_CHUNK = 200;
 
 /**
  * The SARIF log as a sequence of text chunks. Small logs come as one indented chunk; large ones
