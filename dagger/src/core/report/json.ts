@@ -1,4 +1,3 @@
-import { flatObjectJson, quote } from "./jsontext.js";
 import { summarizeVerdict, type JudgedFinding, type Verdict } from "../gate.js";
 
 /** Up to this many findings, JSON reports are indented for people; larger ones are compact to bound memory. */
@@ -12,51 +11,44 @@ export function jsonText(value: unknown, findings: number): string {
 export const VERDICT_JSON_VERSION = 1;
 
 /** A finding as verdict.json writes it: what a rule says (title, CWE, links) lives once under `rules`. */
-export function recordOf(f: JudgedFinding) {
+export interface FindingRecord {
+  fingerprint: string;
+  tool: JudgedFinding["tool"];
+  stage: JudgedFinding["stage"];
+  ruleId: string;
+  severity: JudgedFinding["severity"];
+  confidence?: JudgedFinding["confidence"];
+  disposition: JudgedFinding["disposition"];
+  message: string;
+  location?: JudgedFinding["location"];
+  package?: JudgedFinding["package"];
+  waivedBy?: JudgedFinding["waivedBy"];
+  expiredWaiver?: JudgedFinding["expiredWaiver"];
+}
+
+// One object literal, not spreads: every record has one shape and is cheap to build for 100,000
+// findings. Absent fields are undefined, which JSON.stringify leaves out; the key order is the order
+// verdict.json shows them in.
+export function recordOf(f: JudgedFinding): FindingRecord {
   return {
     fingerprint: f.fingerprint,
     tool: f.tool,
     stage: f.stage,
     ruleId: f.ruleId,
     severity: f.severity,
-    ...(f.confidence !== undefined ? { confidence: f.confidence } : {}),
+    confidence: f.confidence,
     disposition: f.disposition,
     message: f.message,
-    ...(f.location !== undefined ? { location: f.location } : {}),
-    ...(f.package !== undefined ? { package: f.package } : {}),
-    ...(f.waivedBy !== undefined ? { waivedBy: f.waivedBy } : {}),
-    ...(f.expiredWaiver !== undefined ? { expiredWaiver: f.expiredWaiver } : {}),
+    location: f.location,
+    package: f.package,
+    waivedBy: f.waivedBy,
+    expiredWaiver: f.expiredWaiver,
   };
 }
 
-/** JSON.stringify of objects met again and again (waiver refs), remembered by identity. */
-export function jsonMemo(): (value: object) => string {
-  const cache = new Map<object, string>();
-  return (value) => {
-    let text = cache.get(value);
-    if (text === undefined) {
-      text = JSON.stringify(value);
-      if (cache.size < 10_000) cache.set(value, text);
-    }
-    return text;
-  };
-}
-
-/**
- * Exactly `JSON.stringify(recordOf(f))`, written out directly for the large-report writer
- * (test/core/reports.unit.test.ts compares the two byte for byte).
- */
-export function recordJson(f: JudgedFinding, memo: (value: object) => string = JSON.stringify): string {
-  return (
-    `{"fingerprint":${quote(f.fingerprint)},"tool":${quote(f.tool)},"stage":${quote(f.stage)},` +
-    `"ruleId":${quote(f.ruleId)},"severity":${quote(f.severity)}` +
-    `${f.confidence !== undefined ? `,"confidence":${quote(f.confidence)}` : ""},"disposition":${quote(f.disposition)},` +
-    `"message":${quote(f.message)}` +
-    `${f.location !== undefined ? `,"location":${flatObjectJson(f.location)}` : ""}` +
-    `${f.package !== undefined ? `,"package":${flatObjectJson(f.package)}` : ""}` +
-    `${f.waivedBy !== undefined ? `,"waivedBy":${memo(f.waivedBy)}` : ""}` +
-    `${f.expiredWaiver !== undefined ? `,"expiredWaiver":${memo(f.expiredWaiver)}` : ""}}`
-  );
+/** `JSON.stringify(items.map(toJson))` without its brackets: a run of comma-separated items to splice into a document. */
+export function jsonItems<T>(items: T[], toJson: (item: T) => unknown): string {
+  return JSON.stringify(items.map(toJson)).slice(1, -1);
 }
 
 function rulesOf(findings: JudgedFinding[]) {
@@ -82,12 +74,12 @@ export function* jsonChunks(verdict: Verdict): Generator<string> {
     notes: verdict.notes,
     tools: verdict.tools,
     db: verdict.db,
-    blocking: [] as ReturnType<typeof recordOf>[],
+    blocking: [] as FindingRecord[],
     waived: verdict.waived.map(({ finding, waiver }) => ({ fingerprint: finding.fingerprint, ruleId: finding.ruleId, waiver })),
     expiredWaivers: verdict.expiredWaivers,
     unusedWaivers: verdict.unusedWaivers,
     rules: rulesOf(verdict.findings),
-    findings: [] as ReturnType<typeof recordOf>[],
+    findings: [] as FindingRecord[],
   };
   const findings = verdict.findings;
   if (findings.length <= PRETTY_JSON_LIMIT) {
@@ -97,12 +89,9 @@ export function* jsonChunks(verdict: Verdict): Generator<string> {
     return;
   }
   // `blocking` and `findings` (the last key) are left open and filled in chunk by chunk.
-  const memo = jsonMemo();
   const records = function* (list: JudgedFinding[]): Generator<string> {
     for (let i = 0; i < list.length; i += FINDINGS_PER_CHUNK) {
-      const batch: string[] = [];
-      for (const f of list.slice(i, i + FINDINGS_PER_CHUNK)) batch.push(recordJson(f, memo));
-      yield `${i > 0 ? "," : ""}${batch.join(",")}`;
+      yield `${i > 0 ? "," : ""}${jsonItems(list.slice(i, i + FINDINGS_PER_CHUNK), recordOf)}`;
     }
   };
   const { blocking: _blocking, waived, expiredWaivers, unusedWaivers, rules, findings: _findings, ...head } = document;
