@@ -11,7 +11,7 @@ import {
   type Verdict,
 } from "../../dagger/src/core/index.js";
 import { cell, countsTable, findingsTable, table, toolsSection, waiverList } from "../../dagger/src/core/report/markdown.js";
-import { fixture } from "./fixtures.js";
+import { fixture, mixedVerdict } from "./fixtures.js";
 
 const NOW = new Date("2026-11-28T12:00:00Z");
 const WAIVERS = `waivers:
@@ -213,23 +213,8 @@ describe("JSON verdict for large verdicts (compact writer)", () => {
 
 describe("verdict.json records", () => {
   it("list their fields in one fixed order and leave absent ones out, waived, expired, source and package findings alike", async () => {
-    const { parseTrivy } = await import("../../dagger/src/core/index.js");
     const { recordOf } = await import("../../dagger/src/core/report/json.js");
-    const policy = parsePolicy(
-      `version: 1
-waivers:
-  - { id: B104, path: "app/*.py", reason: "bound to \\"all\\" on purpose", owner: a@b.c, expires: 2026-12-31 }
-  - { id: B608, reason: old, owner: a@b.c, expires: 2026-01-01 }
-  - { id: CVE-2020-14343, reason: "not reachable", owner: a@b.c, expires: 2026-12-31 }
-`,
-      { filePath: "p.yaml", now: NOW },
-    );
-    const runs = [
-      parseBandit(fixture("bandit/bandit-b104.json"), { filePath: "b.json" }),
-      parseTrivy(fixture("trivy/trivy-python-vuln.json"), { filePath: "t.json" }),
-      parseTrivy(fixture("trivy/trivy-debian.json"), { filePath: "t2.json" }),
-    ];
-    const verdict = evaluate({ runs, policy, now: NOW });
+    const verdict = mixedVerdict(NOW);
     expect(verdict.waived.length).toBeGreaterThan(0);
     const ORDER = ["fingerprint", "tool", "stage", "ruleId", "severity", "confidence", "disposition", "message", "location", "package", "waivedBy", "expiredWaiver"];
     const expired = verdict.waived[0]!.waiver;

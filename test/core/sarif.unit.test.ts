@@ -10,7 +10,7 @@ import {
   type Verdict,
   type JudgedFinding,
 } from "../../dagger/src/core/index.js";
-import { fixture } from "./fixtures.js";
+import { fixture, mixedVerdict } from "./fixtures.js";
 import { expectValidSarif, validateSarif } from "./sarif-schema.js";
 
 const NOW = new Date("2026-11-28T12:00:00Z");
@@ -145,24 +145,8 @@ describe("SARIF report for large verdicts (compact writer)", () => {
 
 describe("SARIF results", () => {
   it("leave absent fields out rather than writing null, waived, expired, source and package findings alike", async () => {
-    const { parseTrivy } = await import("../../dagger/src/core/index.js");
     const { resultOf } = await import("../../dagger/src/core/report/sarif.js");
-    const policy = parsePolicy(
-      `version: 1
-waivers:
-  - { id: B104, path: "app/*.py", reason: "bound to \\"all\\" | on purpose", owner: a@b.c, expires: 2026-12-31 }
-  - { id: B608, reason: old, owner: a@b.c, expires: 2026-01-01 }
-  - { id: CVE-2020-14343, reason: "not reachable", owner: a@b.c, expires: 2026-12-31 }
-`,
-      { filePath: "p.yaml", now: NOW },
-    );
-    const runs = [
-      parseBandit(fixture("bandit/bandit-b104.json"), { filePath: "b.json" }),
-      parseBandit(fixture("bandit/bandit-1.7.4-b104.json"), { filePath: "b2.json" }),
-      parseTrivy(fixture("trivy/trivy-python-vuln.json"), { filePath: "t.json" }),
-      parseTrivy(fixture("trivy/trivy-debian.json"), { filePath: "t2.json" }),
-    ];
-    const verdict = evaluate({ runs, policy, now: NOW });
+    const verdict = mixedVerdict(NOW);
     expect(verdict.waived.length).toBeGreaterThan(0);
     const odd = { ...verdict.findings[0]!, location: { path: "dir with space/ü.py", line: 0, endLine: 3, column: 2 } };
     const bare: JudgedFinding = { ...verdict.findings[0]!, location: { path: "a.py", line: 7 } };

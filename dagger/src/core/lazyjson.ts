@@ -77,7 +77,8 @@ const CLOSE_BRACE = 0x7d;
 // Thrown inside the scanner when the text is not shaped as expected; never escapes lazyDocument.
 class NotScannable extends Error {}
 
-function skipSpace(bytes: Buffer, i: number): number {
+/** Index of the first byte at or after `i` that is not JSON whitespace (bytes.length when none is left). */
+export function skipSpace(bytes: Buffer, i: number): number {
   for (;;) {
     const c = bytes[i];
     if (c === SPACE || c === LF || c === CR || c === TAB) i++;

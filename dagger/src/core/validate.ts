@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { SchemaValidationError } from "./errors.js";
-import { bytesOf, textOf, type JsonInput } from "./lazyjson.js";
+import { bytesOf, skipSpace, textOf, type JsonInput } from "./lazyjson.js";
 
 /** Reports larger than this are refused before parsing: no real Bandit or Trivy report comes near it. */
 export const MAX_REPORT_BYTES = 100 * 1024 * 1024;
@@ -61,17 +61,9 @@ export function checkJsonText(input: JsonInput, opts: { filePath: string; what: 
       opts.filePath,
     );
   }
-  if (typeof input === "string" ? input.trim().length === 0 : isBlank(input)) {
+  const blank = typeof input === "string" ? input.trim().length === 0 : skipSpace(bytesOf(input), 0) === input.byteLength;
+  if (blank) {
     throw new SchemaValidationError(`${opts.filePath}: empty file, expected a ${opts.what}`, opts.filePath);
   }
 }
 
-/** True when the bytes hold nothing but whitespace. */
-function isBlank(input: Uint8Array): boolean {
-  const bytes = bytesOf(input);
-  for (let i = 0; i < bytes.length; i++) {
-    const c = bytes[i];
-    if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) return false;
-  }
-  return true;
-}
