@@ -54,16 +54,6 @@ export function isBanditResultShape(v: unknown): boolean {
   return optString(v.more_info) && optString(v.code);
 }
 
-function optObjectOfStrings(v: unknown, keys: readonly string[]): boolean {
-  if (v === undefined) return true;
-  if (!isObject(v)) return false;
-  for (const k of keys) if (!optString(v[k])) return false;
-  return true;
-}
-
-const IDENTIFIER_KEYS = ["PURL", "UID"] as const;
-const DATA_SOURCE_KEYS = ["ID", "Name", "URL"] as const;
-
 /** True only when TrivyVulnerabilitySchema (trivy.ts) accepts `v`. */
 export function isTrivyVulnerabilityShape(v: unknown): boolean {
   if (!isObject(v)) return false;
@@ -76,13 +66,10 @@ export function isTrivyVulnerabilityShape(v: unknown): boolean {
     optString(v.InstalledVersion) &&
     optString(v.FixedVersion) &&
     optString(v.Status) &&
-    optString(v.SeveritySource) &&
     optString(v.PrimaryURL) &&
     optString(v.Title) &&
     optString(v.Description) &&
     optStringArray(v.CweIDs) &&
-    optStringArray(v.References) &&
-    optObjectOfStrings(v.PkgIdentifier, IDENTIFIER_KEYS) &&
-    optObjectOfStrings(v.DataSource, DATA_SOURCE_KEYS)
+    optStringArray(v.References)
   );
 }

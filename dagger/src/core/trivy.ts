@@ -13,19 +13,24 @@ const TrivyVulnerability = z.object({
   PkgName: z.string().min(1),
   PkgID: z.string().optional(),
   PkgPath: z.string().optional(),
-  PkgIdentifier: z.object({ PURL: z.string().optional(), UID: z.string().optional() }).optional(),
   InstalledVersion: z.string().optional(),
   FixedVersion: z.string().optional(),
   Status: z.string().optional(),
   Severity: z.enum(SEVERITIES).optional(),
-  SeveritySource: z.string().optional(),
   PrimaryURL: z.string().optional(),
   Title: z.string().optional(),
   Description: z.string().optional(),
   CweIDs: z.array(z.string()).optional(),
   References: z.array(z.string()).optional(),
-  DataSource: z.object({ ID: z.string().optional(), Name: z.string().optional(), URL: z.string().optional() }).optional(),
+  // Not read, so left out before parsing (lazyjson's ItemPick): CVSS, VendorSeverity, DataSource, Layer,
+  // PkgIdentifier, Fingerprint, dates… over half of a report's bytes.
 });
+
+/** The keys parseTrivy reads from each vulnerability; Description only when there is no Title (titleOf). */
+const VULNERABILITY_PICK = {
+  keys: Object.keys(TrivyVulnerability.shape).filter((key) => key !== "Description"),
+  unless: { Description: "Title" },
+};
 
 // Only the fields portcullis reads; Trivy's full package records stay unparsed.
 const TrivyPackage = z.object({
@@ -75,7 +80,7 @@ interface VulnerabilityDetails {
 export function parseTrivy(text: JsonInput, opts: { filePath: string }): ToolRun {
   const what = "Trivy JSON report";
   checkJsonText(text, { filePath: opts.filePath, what });
-  const lazy = lazyDocument(text, [["Results", "*", "Vulnerabilities"]]);
+  const lazy = lazyDocument(text, [["Results", "*", "Vulnerabilities"]], VULNERABILITY_PICK);
   if (lazy) {
     try {
       return trivyRun(lazy, opts);
