@@ -171,3 +171,29 @@ describe("SARIF results", () => {
     });
   });
 });
+
+describe("SARIF results written directly (large logs)", () => {
+  it("are byte for byte JSON.stringify(resultOf(…)), whatever the finding holds", async () => {
+    const { resultOf, resultText } = await import("../../dagger/src/core/report/sarif.js");
+    const verdict = mixedVerdict(NOW);
+    const awkward = 'quote " backslash \\ newline \n tab \t nul \u0000 del \u007f ü ✓ 🔒 lone \ud800 end';
+    const source = verdict.findings.find((f) => f.location)!;
+    const image = verdict.findings.find((f) => f.package)!;
+    const waiver = verdict.waived[0]!.waiver;
+    const odd: JudgedFinding[] = [
+      { ...source, ruleId: awkward, message: awkward, location: { path: `dir/${awkward}.py`, line: 0, endLine: 9, column: 3 } },
+      { ...source, location: { path: "a.py", line: 12 }, waivedBy: { ...waiver, reason: awkward, owner: awkward } },
+      { ...source, confidence: undefined, location: { path: "a.py", line: 5, endLine: 0, column: 0 } },
+      { ...image, package: { ...image.package!, name: awkward, target: awkward, path: undefined, fixedVersion: undefined, status: "affected" } },
+      { ...image, package: { ...image.package!, sourceName: awkward, path: "usr/lib/x" }, waivedBy: waiver, disposition: "waived" },
+    ];
+    const all = [...verdict.findings, ...odd];
+    expect(all.some((f) => f.waivedBy) && all.some((f) => f.package) && all.some((f) => f.location?.endLine)).toBe(true);
+    for (const opts of [{}, { imageLocation: "docker/Dockerfile app" }]) {
+      for (const [i, f] of all.entries()) expect(resultText(f, i, opts)).toBe(JSON.stringify(resultOf(f, i, opts)));
+    }
+    // A lone surrogate (Bandit's way of writing a file name that is not UTF-8) cannot be in a URI: it becomes U+FFFD.
+    const uri = JSON.parse(resultText(odd[0]!, 0, {})).locations[0].physicalLocation.artifactLocation.uri as string;
+    expect(uri).toContain("lone%20%EF%BF%BD%20end.py");
+  });
+});
