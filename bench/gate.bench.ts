@@ -128,6 +128,22 @@ async function measure(dir: string): Promise<Figures> {
   };
 }
 
+/**
+ * The reference workload: read both inputs, JSON.parse them whole and JSON.stringify them back, the
+ * least any JSON-reading gate does with these bytes. Timed in its own fresh process next to each
+ * measuring run, so the ratio of the two says how the gate compares however busy the machine is.
+ */
+async function reference(dir: string): Promise<number> {
+  const t0 = performance.now();
+  let bytes = 0;
+  for (const name of ["bandit.json", "trivy.json"]) {
+    const parsed: unknown = JSON.parse(readFileSync(join(dir, name), "utf8"));
+    bytes += JSON.stringify(parsed).length;
+  }
+  if (bytes === 0) throw new Error("reference workload read nothing");
+  return performance.now() - t0;
+}
+
 /** The median of some numbers. */
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -162,6 +178,11 @@ async function main() {
     process.stdout.write(JSON.stringify(await measure(measureDir)));
     return;
   }
+  const referenceDir = process.argv[process.argv.indexOf("--reference") + 1];
+  if (process.argv.includes("--reference") && referenceDir) {
+    process.stdout.write(JSON.stringify(await reference(referenceDir)));
+    return;
+  }
   // `--runs N` measuring runs (default 5), each in a fresh process; the target is judged on the median.
   const runs = Math.max(1, Number(process.argv[process.argv.indexOf("--runs") + 1]) || 5);
   // `--keep DIR` leaves the inputs in DIR, to profile the measuring run on its own
@@ -181,13 +202,19 @@ async function main() {
     const measuring = await bundledEntry("bench/gate.bench.ts");
     if (keep) process.stderr.write(`measuring bundle: ${measuring}\n`);
     const all: Figures[] = [];
+    const references: number[] = [];
+    const child = (mode: string) => {
+      const run = spawnSync(process.execPath, [measuring, mode, dir], { encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
+      if (run.status !== 0) throw new Error(`${mode} run failed: ${run.stderr.trim()}`);
+      return JSON.parse(run.stdout) as unknown;
+    };
     for (let r = 1; r <= runs; r++) {
-      const child = spawnSync(process.execPath, [measuring, "--measure", dir], { encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
-      if (child.status !== 0) throw new Error(`measuring run failed: ${child.stderr.trim()}`);
-      const run = JSON.parse(child.stdout) as Figures;
+      const run = child("--measure") as Figures;
+      const ref = child("--reference") as number;
       all.push(run);
+      references.push(ref);
       process.stderr.write(
-        `run ${r}/${runs}: ${run.totalMs.toFixed(0)} ms (parse ${run.parseMs.toFixed(0)}, gate ${run.gateMs.toFixed(0)}, render+write ${run.renderMs.toFixed(0)}), peak RSS ${run.peakRssMb.toFixed(0)} MB\n`,
+        `run ${r}/${runs}: ${run.totalMs.toFixed(0)} ms (parse ${run.parseMs.toFixed(0)}, gate ${run.gateMs.toFixed(0)}, render+write ${run.renderMs.toFixed(0)}), peak RSS ${run.peakRssMb.toFixed(0)} MB; reference ${ref.toFixed(0)} ms, ratio ${(run.totalMs / ref).toFixed(2)}\n`,
       );
     }
     // The figures printed are those of the median run by total time.
@@ -207,6 +234,7 @@ async function main() {
       `render+write:   ${f.renderMs.toFixed(0)} ms wall, ${f.cpuPhaseMs.render.toFixed(0)} ms CPU (${Object.entries(f.reportBytes).map(([n, b]) => `${n} ${mb(b)} MB`).join(", ")})`,
       `total:          median ${medianMs.toFixed(0)} ms wall (runs: ${all.map((r) => r.totalMs.toFixed(0)).join(", ")}), ${f.cpuMs.toFixed(0)} ms CPU (target < ${TARGET_MS} ms) ${medianMs < TARGET_MS ? "ok" : "OVER TARGET"}`,
       `peak RSS:       median ${medianRss.toFixed(0)} MB (runs: ${all.map((r) => r.peakRssMb.toFixed(0)).join(", ")}; whole process; target < ${TARGET_MB} MB) ${medianRss < TARGET_MB ? "ok" : "OVER TARGET"}`,
+      `reference:      read + JSON.parse + JSON.stringify of the same inputs, in a fresh process after each run: median ${median(references).toFixed(0)} ms; gate/reference median ratio ${median(all.map((r, i) => r.totalMs / references[i]!)).toFixed(2)} (how the gate compares with the least a JSON reader does, whatever the machine's load)`,
       `whole command:  portcullis gate … --out-dir, start to exit: ${cli.ms.toFixed(0)} ms, peak RSS ${cli.peakMb === undefined ? "n/a (no python3)" : `${cli.peakMb.toFixed(0)} MB`} (exit ${cli.exit}; includes node start and module loading)`,
       `load average:   ${loadavg().map((l) => l.toFixed(1)).join(" ")} on ${cpus().length} CPUs (wall time suffers on a busy machine)`,
     ];

@@ -174,7 +174,7 @@ describe("SARIF results", () => {
 
 describe("SARIF results written directly (large logs)", () => {
   it("are byte for byte JSON.stringify(resultOf(…)), whatever the finding holds", async () => {
-    const { resultOf, resultText } = await import("../../dagger/src/core/report/sarif.js");
+    const { resultOf, resultText, resultWriter } = await import("../../dagger/src/core/report/sarif.js");
     const verdict = mixedVerdict(NOW);
     const awkward = 'quote " backslash \\ newline \n tab \t nul \u0000 del \u007f ü ✓ 🔒 lone \ud800 end';
     const source = verdict.findings.find((f) => f.location)!;
@@ -186,10 +186,23 @@ describe("SARIF results written directly (large logs)", () => {
       { ...source, confidence: undefined, location: { path: "a.py", line: 5, endLine: 0, column: 0 } },
       { ...image, package: { ...image.package!, name: awkward, target: awkward, path: undefined, fixedVersion: undefined, status: "affected" } },
       { ...image, package: { ...image.package!, sourceName: awkward, path: "usr/lib/x" }, waivedBy: waiver, disposition: "waived" },
+      // What a writer reuses, met again with one part changed: the same message under another severity,
+      // confidence or rule; the same rule under another severity or index; the same file elsewhere.
+      { ...source, severity: "HIGH" },
+      { ...source, confidence: "LOW" },
+      { ...source, ruleId: "B999" },
+      { ...source, disposition: "info" },
+      { ...source, location: { ...source.location!, line: 77 } },
     ];
     const all = [...verdict.findings, ...odd];
     expect(all.some((f) => f.waivedBy) && all.some((f) => f.package) && all.some((f) => f.location?.endLine)).toBe(true);
     for (const opts of [{}, { imageLocation: "docker/Dockerfile app" }]) {
+      // One writer for all, as a log is written (twice over, so every result meets what it left behind), and one per result.
+      const write = resultWriter(opts);
+      for (const [i, f] of [...all, ...all].entries()) {
+        const ruleIndex = i % 3;
+        expect(write(f, ruleIndex)).toBe(JSON.stringify(resultOf(f, ruleIndex, opts)));
+      }
       for (const [i, f] of all.entries()) expect(resultText(f, i, opts)).toBe(JSON.stringify(resultOf(f, i, opts)));
     }
     // A lone surrogate (Bandit's way of writing a file name that is not UTF-8) cannot be in a URI: it becomes U+FFFD.

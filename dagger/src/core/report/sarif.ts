@@ -145,31 +145,58 @@ export function resultOf(f: JudgedFinding, ruleIndex: number, opts: SarifOptions
 const quote = JSON.stringify as (text: string) => string;
 
 /**
- * `JSON.stringify(resultOf(f, ruleIndex, opts))`, written directly: a result is ten small objects, and
- * JSON.stringify's cost goes by object, so a 100,000-result log renders several times faster this way.
- * Strings are still quoted by JSON.stringify; the keys and their order are resultOf's
- * (test/core/sarif.unit.test.ts checks the two agree to the byte).
+ * A writer of `JSON.stringify(resultOf(f, ruleIndex, opts))`, written directly: a result is ten small
+ * objects, and JSON.stringify's cost goes by object. Strings are still quoted by JSON.stringify; the
+ * keys and their order are resultOf's (test/core/sarif.unit.test.ts checks the two agree to the byte).
+ * What repeats from result to result (a rule's opening, a file's URI, a Bandit message, the closing
+ * properties) is written once per log and reused.
  */
+export function resultWriter(opts: SarifOptions): (f: JudgedFinding, ruleIndex: number) => string {
+  const imageUri = quote(uriOf(opts.imageLocation ?? "Dockerfile"));
+  const uris = new Map<string, string>();
+  const openings = new Map<string, { ruleIndex: number; bySeverity: Array<string | undefined> }>();
+  const messages = new Map<string, { ruleId: string; severity: string; confidence?: string; text: string }>();
+  const closings = new Map<string, string>();
+  return (f, ruleIndex) => {
+    // {"ruleId":…,"ruleIndex":…,"level":…,"message":{"text":
+    let rule = openings.get(f.ruleId);
+    if (!rule || rule.ruleIndex !== ruleIndex) openings.set(f.ruleId, (rule = { ruleIndex, bySeverity: [] }));
+    const rank = severityRank(f.severity);
+    const opening = (rule.bySeverity[rank] ??=
+      `{"ruleId":${quote(f.ruleId)},"ruleIndex":${ruleIndex},"level":"${levelOf(f.severity)}","message":{"text":`);
+    let message: string;
+    let location: string;
+    if (f.location) {
+      const seen = messages.get(f.message);
+      if (seen && seen.ruleId === f.ruleId && seen.severity === f.severity && seen.confidence === f.confidence) message = seen.text;
+      else messages.set(f.message, { ruleId: f.ruleId, severity: f.severity, confidence: f.confidence, text: (message = quote(messageOf(f))) });
+      const l = f.location;
+      let uri = uris.get(l.path);
+      if (uri === undefined) uris.set(l.path, (uri = quote(uriOf(l.path))));
+      location =
+        `{"physicalLocation":{"artifactLocation":{"uri":${uri},"uriBaseId":"%SRCROOT%"},` +
+        `"region":{"startLine":${Math.max(1, l.line)}${l.endLine ? `,"endLine":${l.endLine}` : ""}${l.column ? `,"startColumn":${l.column}` : ""}}}}`;
+    } else {
+      const pkg = f.package!;
+      message = quote(messageOf(f));
+      location =
+        `{"physicalLocation":{"artifactLocation":{"uri":${imageUri},"uriBaseId":"%SRCROOT%"},"region":{"startLine":1}},` +
+        `"logicalLocations":[{"name":${quote(pkg.name)},"fullyQualifiedName":${quote(qualifiedName(pkg))},"kind":"package"}]}`;
+    }
+    const w = f.waivedBy;
+    const suppressions = w ? `"suppressions":[{"kind":"external","status":"accepted","justification":${quote(justificationOf(w))}}],` : "";
+    const closingKey = `${f.severity} ${f.disposition}`;
+    let closing = closings.get(closingKey);
+    if (closing === undefined) {
+      closings.set(closingKey, (closing = `"properties":{"security-severity":"${SECURITY_SEVERITY[f.severity]}","disposition":"${f.disposition}"}}`));
+    }
+    return `${opening}${message}},"locations":[${location}],"partialFingerprints":{"portcullis/v1":${quote(f.fingerprint)}},${suppressions}${closing}`;
+  };
+}
+
+/** One result as resultWriter writes it. */
 export function resultText(f: JudgedFinding, ruleIndex: number, opts: SarifOptions): string {
-  let location: string;
-  if (f.location) {
-    const l = f.location;
-    location =
-      `{"physicalLocation":{"artifactLocation":{"uri":${quote(uriOf(l.path))},"uriBaseId":"%SRCROOT%"},` +
-      `"region":{"startLine":${Math.max(1, l.line)}${l.endLine ? `,"endLine":${l.endLine}` : ""}${l.column ? `,"startColumn":${l.column}` : ""}}}}`;
-  } else {
-    const pkg = f.package!;
-    location =
-      `{"physicalLocation":{"artifactLocation":{"uri":${quote(uriOf(opts.imageLocation ?? "Dockerfile"))},"uriBaseId":"%SRCROOT%"},"region":{"startLine":1}},` +
-      `"logicalLocations":[{"name":${quote(pkg.name)},"fullyQualifiedName":${quote(qualifiedName(pkg))},"kind":"package"}]}`;
-  }
-  const w = f.waivedBy;
-  const suppressions = w ? `"suppressions":[{"kind":"external","status":"accepted","justification":${quote(justificationOf(w))}}],` : "";
-  return (
-    `{"ruleId":${quote(f.ruleId)},"ruleIndex":${ruleIndex},"level":"${levelOf(f.severity)}","message":{"text":${quote(messageOf(f))}},` +
-    `"locations":[${location}],"partialFingerprints":{"portcullis/v1":${quote(f.fingerprint)}},${suppressions}` +
-    `"properties":{"security-severity":"${SECURITY_SEVERITY[f.severity]}","disposition":"${f.disposition}"}}`
-  );
+  return resultWriter(opts)(f, ruleIndex);
 }
 
 /** A run without its results, which always come last so the compact writer can append them. */
@@ -238,9 +265,10 @@ export function* sarifChunks(verdict: Verdict, opts: SarifOptions = {}): Generat
   yield `${JSON.stringify({ ...rest, runs: [] }).slice(0, -3)}[`;
   for (const [r, { run, findings, indexOf }] of runs.entries()) {
     yield `${r > 0 ? "," : ""}${JSON.stringify(run).slice(0, -3)}[`;
+    const write = resultWriter(opts);
     for (let i = 0; i < findings.length; i += RESULTS_PER_CHUNK) {
       const texts: string[] = [];
-      for (const f of findings.slice(i, i + RESULTS_PER_CHUNK)) texts.push(resultText(f, indexOf.get(f.ruleId)!, opts));
+      for (const f of findings.slice(i, i + RESULTS_PER_CHUNK)) texts.push(write(f, indexOf.get(f.ruleId)!));
       yield `${i > 0 ? "," : ""}${texts.join(",")}`;
     }
     yield "]}";
