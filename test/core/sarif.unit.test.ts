@@ -174,7 +174,7 @@ describe("SARIF results", () => {
 
 describe("SARIF results written directly (large logs)", () => {
   it("are byte for byte JSON.stringify(resultOf(…)), whatever the finding holds", async () => {
-    const { resultOf, resultText, resultWriter } = await import("../../dagger/src/core/report/sarif.js");
+    const { resultOf, resultWriter } = await import("../../dagger/src/core/report/sarif.js");
     const verdict = mixedVerdict(NOW);
     const awkward = 'quote " backslash \\ newline \n tab \t nul \u0000 del \u007f ü ✓ 🔒 lone \ud800 end';
     const source = verdict.findings.find((f) => f.location)!;
@@ -203,10 +203,10 @@ describe("SARIF results written directly (large logs)", () => {
         const ruleIndex = i % 3;
         expect(write(f, ruleIndex)).toBe(JSON.stringify(resultOf(f, ruleIndex, opts)));
       }
-      for (const [i, f] of all.entries()) expect(resultText(f, i, opts)).toBe(JSON.stringify(resultOf(f, i, opts)));
+      for (const [i, f] of all.entries()) expect(resultWriter(opts)(f, i)).toBe(JSON.stringify(resultOf(f, i, opts)));
     }
     // A lone surrogate (Bandit's way of writing a file name that is not UTF-8) cannot be in a URI: it becomes U+FFFD.
-    const uri = JSON.parse(resultText(odd[0]!, 0, {})).locations[0].physicalLocation.artifactLocation.uri as string;
+    const uri = JSON.parse(resultWriter({})(odd[0]!, 0)).locations[0].physicalLocation.artifactLocation.uri as string;
     expect(uri).toContain("lone%20%EF%BF%BD%20end.py");
   });
 });

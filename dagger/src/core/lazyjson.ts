@@ -182,9 +182,6 @@ function skipCheckedKey(bytes: Buffer, i: number): number {
  * Iterative, so deep nesting cannot overflow the stack.
  */
 export function skipCheckedValue(bytes: Buffer, i: number): number {
-  const first = bytes[i];
-  // Most values left out are strings: no container to track.
-  if (first === QUOTE) return skipString(bytes, i);
   let depth = 0; // open[0..depth) are the brackets and braces not yet closed
   let j = i;
   for (;;) {

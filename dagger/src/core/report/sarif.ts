@@ -194,11 +194,6 @@ export function resultWriter(opts: SarifOptions): (f: JudgedFinding, ruleIndex: 
   };
 }
 
-/** One result as resultWriter writes it. */
-export function resultText(f: JudgedFinding, ruleIndex: number, opts: SarifOptions): string {
-  return resultWriter(opts)(f, ruleIndex);
-}
-
 /** A run without its results, which always come last so the compact writer can append them. */
 function runFor(tool: ToolName, verdict: Verdict): { run: Run; findings: JudgedFinding[]; indexOf: Map<string, number> } {
   const summaries = verdict.tools.filter((t) => t.tool === tool);
@@ -263,9 +258,9 @@ export function* sarifChunks(verdict: Verdict, opts: SarifOptions = {}): Generat
   // `runs` last, and `results` last in each run, so each can be left open and filled in.
   const { runs: _allRuns, ...rest } = log;
   yield `${JSON.stringify({ ...rest, runs: [] }).slice(0, -3)}[`;
+  const write = resultWriter(opts);
   for (const [r, { run, findings, indexOf }] of runs.entries()) {
     yield `${r > 0 ? "," : ""}${JSON.stringify(run).slice(0, -3)}[`;
-    const write = resultWriter(opts);
     for (let i = 0; i < findings.length; i += RESULTS_PER_CHUNK) {
       const texts: string[] = [];
       for (const f of findings.slice(i, i + RESULTS_PER_CHUNK)) texts.push(write(f, indexOf.get(f.ruleId)!));
